@@ -1,0 +1,470 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//! The region table and its operations. See the module documentation in `mod.rs`.
+use core::fmt;
+
+use super::{decode, encode, Attrs, DecodeError, MemType, MpuHw};
+use crate::mm::{PhysRange, PAGE_SIZE};
+
+/// PMSAv8-64 allows at most 255 EL2 regions (MPUIR_EL2.REGION is 8 bits).
+pub const MAX_REGIONS: usize = 255;
+/// A region's refcount counts the mappings beyond the first; it saturates here.
+pub const MAX_REFCOUNT: u8 = u8::MAX;
+
+/// One used slot of the table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Region {
+    pub range: PhysRange,
+    pub attrs: Attrs,
+    /// Mappings beyond the first: 0 means mapped once.
+    pub refcount: u8,
+}
+
+impl Region {
+    const UNUSED: Self = Self {
+        range: PhysRange::new(0, 0),
+        attrs: Attrs::DATA,
+        refcount: 0,
+    };
+}
+
+/// Where a range stands against the table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Match {
+    /// No region shares a byte with the range.
+    NotFound,
+    /// Region `.0` covers exactly the range.
+    Exact(u8),
+    /// Region `.0` covers the range and more.
+    Contained(u8),
+}
+
+/// Why an MPU operation was refused. Every message names the range and the rule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum MpuError {
+    #[error("range {range}: base is not below limit")]
+    EmptyRange { range: PhysRange },
+    #[error("range {range}: base and limit must be 4 KiB aligned")]
+    Misaligned { range: PhysRange },
+    #[error("range {range}: outside the {pa_bits}-bit physical address range")]
+    OutOfPhysRange { range: PhysRange, pa_bits: u8 },
+    #[error("range {range}: {attrs} is writable and executable (W^X)")]
+    WritableExecutable { range: PhysRange, attrs: Attrs },
+    #[error("range {range} partially overlaps MPU region {index} {region}")]
+    PartialOverlap {
+        range: PhysRange,
+        index: u8,
+        region: PhysRange,
+    },
+    #[error("range {range}: all {count} MPU regions are in use")]
+    Exhausted { range: PhysRange, count: u8 },
+    #[error("range {range}: MPU region {index} refcount is at its limit ({MAX_REFCOUNT})")]
+    RefcountOverflow { range: PhysRange, index: u8 },
+    #[error("range {range}: MPU region {index} is mapped {existing}, not {requested}")]
+    AttributeMismatch {
+        range: PhysRange,
+        index: u8,
+        existing: Attrs,
+        requested: Attrs,
+    },
+    #[error("range {range} is not mapped")]
+    NotMapped { range: PhysRange },
+    #[error("range {range} is only part of MPU region {index} {region}")]
+    PartialRange {
+        range: PhysRange,
+        index: u8,
+        region: PhysRange,
+    },
+    #[error("range {range}: MPU region {index} may not change memory type ({from:?} to {to:?})")]
+    MemTypeChange {
+        range: PhysRange,
+        index: u8,
+        from: MemType,
+        to: MemType,
+    },
+    #[error("range {range}: MPU region {index} is mapped {mappings} times; its permissions may not change")]
+    SharedRegion {
+        range: PhysRange,
+        index: u8,
+        mappings: u16,
+    },
+    #[error("range {range}: {mem:?} is not device memory")]
+    NotDevice { range: PhysRange, mem: MemType },
+    #[error("MPU region {index} {region}: cannot shrink to {range}, which must be a non-empty part of it")]
+    BadShrink {
+        range: PhysRange,
+        index: u8,
+        region: PhysRange,
+    },
+    #[error("boot MPU region {index}: {reason:?} (PRBAR {prbar:#x}, PRLAR {prlar:#x})")]
+    BadBootRegion {
+        index: u8,
+        prbar: u64,
+        prlar: u64,
+        reason: DecodeError,
+    },
+    #[error("boot MPU region {index} is beyond the {count} implemented regions")]
+    BootIndexOutOfRange { index: u8, count: u8 },
+}
+
+/// The software mirror of the EL2 MPU.
+#[derive(Clone)]
+pub struct MpuTable {
+    regions: [Region; MAX_REGIONS],
+    /// Bit `i` set: slot `i` holds an enabled region.
+    used: [u64; 4],
+    /// Regions the hardware implements (MPUIR_EL2.REGION).
+    count: u8,
+    /// Implemented physical address bits.
+    pa_bits: u8,
+}
+
+impl MpuTable {
+    /// An empty table for hardware with `count` regions and `pa_bits` address bits.
+    pub const fn new(count: u8, pa_bits: u8) -> Self {
+        Self {
+            regions: [Region::UNUSED; MAX_REGIONS],
+            used: [0; 4],
+            count,
+            pa_bits,
+        }
+    }
+
+    /// Rebuild the mirror from regions already programmed (by the boot head), given as
+    /// (index, PRBAR, PRLAR). Values are checked: each must be a region rxen could have
+    /// made, within the implemented count, and no two may overlap.
+    pub fn from_programmed(
+        count: u8,
+        pa_bits: u8,
+        programmed: impl IntoIterator<Item = (u8, u64, u64)>,
+    ) -> Result<Self, MpuError> {
+        let mut t = Self::new(count, pa_bits);
+        for (index, prbar, prlar) in programmed {
+            if index >= count {
+                return Err(MpuError::BootIndexOutOfRange { index, count });
+            }
+            let (range, attrs) = decode(prbar, prlar).map_err(|reason| MpuError::BadBootRegion {
+                index,
+                prbar,
+                prlar,
+                reason,
+            })?;
+            t.check_range(range)?;
+            t.check_wx(range, attrs)?;
+            if let Some((other, r)) = t.iter().find(|(_, r)| r.range.overlaps(&range)) {
+                return Err(MpuError::PartialOverlap {
+                    range,
+                    index: other,
+                    region: r.range,
+                });
+            }
+            t.set(
+                index,
+                Region {
+                    range,
+                    attrs,
+                    refcount: 0,
+                },
+            );
+        }
+        Ok(t)
+    }
+
+    pub const fn count(&self) -> u8 {
+        self.count
+    }
+
+    pub const fn pa_bits(&self) -> u8 {
+        self.pa_bits
+    }
+
+    pub fn is_used(&self, index: u8) -> bool {
+        (index as usize) < MAX_REGIONS && self.used[index as usize / 64] & (1 << (index % 64)) != 0
+    }
+
+    pub fn get(&self, index: u8) -> Option<&Region> {
+        self.is_used(index).then(|| &self.regions[index as usize])
+    }
+
+    pub fn used_count(&self) -> usize {
+        self.used.iter().map(|w| w.count_ones() as usize).sum()
+    }
+
+    /// The used regions, by index.
+    pub fn iter(&self) -> impl Iterator<Item = (u8, &Region)> + '_ {
+        (0..self.count)
+            .filter(|&i| self.is_used(i))
+            .map(|i| (i, &self.regions[i as usize]))
+    }
+
+    /// Where `range` stands: not found, an exact match, contained in one region, or a
+    /// partial overlap (an error). The range must pass the global rules.
+    pub fn classify(&self, range: PhysRange) -> Result<Match, MpuError> {
+        self.check_range(range)?;
+        match self.iter().find(|(_, r)| r.range.overlaps(&range)) {
+            None => Ok(Match::NotFound),
+            Some((i, r)) if r.range == range => Ok(Match::Exact(i)),
+            Some((i, r)) if r.range.contains_range(&range) => Ok(Match::Contained(i)),
+            Some((i, r)) => Err(MpuError::PartialOverlap {
+                range,
+                index: i,
+                region: r.range,
+            }),
+        }
+    }
+
+    /// The index of the region that covers `addr`, if any.
+    pub fn find_addr(&self, addr: u64) -> Option<u8> {
+        self.iter()
+            .find(|(_, r)| r.range.contains(addr))
+            .map(|(i, _)| i)
+    }
+
+    fn check_range(&self, range: PhysRange) -> Result<(), MpuError> {
+        if range.is_empty() {
+            return Err(MpuError::EmptyRange { range });
+        }
+        if range.start % PAGE_SIZE != 0 || range.end % PAGE_SIZE != 0 {
+            return Err(MpuError::Misaligned { range });
+        }
+        if self.pa_bits < 64 && range.end > 1u64 << self.pa_bits {
+            return Err(MpuError::OutOfPhysRange {
+                range,
+                pa_bits: self.pa_bits,
+            });
+        }
+        Ok(())
+    }
+
+    fn check_wx(&self, range: PhysRange, attrs: Attrs) -> Result<(), MpuError> {
+        if attrs.is_writable_executable() {
+            return Err(MpuError::WritableExecutable { range, attrs });
+        }
+        Ok(())
+    }
+
+    fn free_slot(&self) -> Option<u8> {
+        (0..self.count).find(|&i| !self.is_used(i))
+    }
+
+    fn set(&mut self, index: u8, region: Region) {
+        self.regions[index as usize] = region;
+        self.used[index as usize / 64] |= 1 << (index % 64);
+    }
+
+    fn clear(&mut self, index: u8) {
+        self.regions[index as usize] = Region::UNUSED;
+        self.used[index as usize / 64] &= !(1 << (index % 64));
+    }
+}
+
+impl fmt::Display for MpuTable {
+    /// The table dump for logs and panics: index, range, permissions, type, refcount.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "EL2 MPU: {} of {} regions in use",
+            self.used_count(),
+            self.count
+        )?;
+        for (i, r) in self.iter() {
+            writeln!(
+                f,
+                "  #{i:<3} {:#012x}..{:#012x}  {}  refcount {}",
+                r.range.start,
+                r.range.end - 1,
+                r.attrs,
+                r.refcount
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// The table together with the hardware it mirrors. Every operation decides on the
+/// table first and writes the hardware only once it is sure to succeed. Callers hold
+/// one lock around the whole `Mpu` (see the firmware's `mm` module).
+pub struct Mpu<H: MpuHw> {
+    table: MpuTable,
+    hw: H,
+}
+
+impl<H: MpuHw> Mpu<H> {
+    pub const fn new(table: MpuTable, hw: H) -> Self {
+        Self { table, hw }
+    }
+
+    pub fn table(&self) -> &MpuTable {
+        &self.table
+    }
+
+    pub fn hw(&self) -> &H {
+        &self.hw
+    }
+
+    /// Tests reset the fake's log through this; the firmware never needs it.
+    #[cfg(test)]
+    pub(crate) fn hw_mut(&mut self) -> &mut H {
+        &mut self.hw
+    }
+
+    pub fn classify(&self, range: PhysRange) -> Result<Match, MpuError> {
+        self.table.classify(range)
+    }
+
+    /// Map `range` with `attrs`: an exact or containing region with the same attributes
+    /// gains a reference; otherwise a free region is programmed.
+    pub fn map(&mut self, range: PhysRange, attrs: Attrs) -> Result<u8, MpuError> {
+        self.table.check_range(range)?;
+        self.table.check_wx(range, attrs)?;
+        match self.table.classify(range)? {
+            Match::NotFound => {
+                let index = self.table.free_slot().ok_or(MpuError::Exhausted {
+                    range,
+                    count: self.table.count,
+                })?;
+                let (prbar, prlar) = encode(range, attrs);
+                self.hw.write_region(index, prbar, prlar);
+                self.hw.sync();
+                self.table.set(
+                    index,
+                    Region {
+                        range,
+                        attrs,
+                        refcount: 0,
+                    },
+                );
+                Ok(index)
+            }
+            Match::Exact(index) | Match::Contained(index) => {
+                let region = &mut self.table.regions[index as usize];
+                if region.attrs != attrs {
+                    return Err(MpuError::AttributeMismatch {
+                        range,
+                        index,
+                        existing: region.attrs,
+                        requested: attrs,
+                    });
+                }
+                region.refcount = region
+                    .refcount
+                    .checked_add(1)
+                    .ok_or(MpuError::RefcountOverflow { range, index })?;
+                Ok(index)
+            }
+        }
+    }
+
+    /// Map device registers (read-write, execute-never) and return their address.
+    pub fn ioremap(&mut self, range: PhysRange, mem: MemType) -> Result<u64, MpuError> {
+        if !mem.is_device() {
+            return Err(MpuError::NotDevice { range, mem });
+        }
+        self.map(
+            range,
+            Attrs {
+                mem,
+                read_only: false,
+                exec_never: true,
+            },
+        )?;
+        Ok(range.start)
+    }
+
+    /// Change the permissions of an exactly matching region mapped once
+    /// (`modify_xen_mappings`). The memory type never changes; equal attributes are a
+    /// no-op (the refcount is left alone).
+    pub fn modify(&mut self, range: PhysRange, attrs: Attrs) -> Result<(), MpuError> {
+        self.table.check_range(range)?;
+        self.table.check_wx(range, attrs)?;
+        let index = self.exact(range)?;
+        let region = self.table.regions[index as usize];
+        if region.attrs.mem != attrs.mem {
+            return Err(MpuError::MemTypeChange {
+                range,
+                index,
+                from: region.attrs.mem,
+                to: attrs.mem,
+            });
+        }
+        if region.attrs == attrs {
+            return Ok(());
+        }
+        if region.refcount > 0 {
+            return Err(MpuError::SharedRegion {
+                range,
+                index,
+                mappings: region.refcount as u16 + 1,
+            });
+        }
+        let (prbar, prlar) = encode(range, attrs);
+        self.hw.write_region(index, prbar, prlar);
+        self.hw.sync();
+        self.table.regions[index as usize].attrs = attrs;
+        Ok(())
+    }
+
+    /// Drop one mapping of `range` (`destroy_xen_mappings`): a shared region loses a
+    /// reference; an exactly matching region mapped once is disabled.
+    pub fn unmap(&mut self, range: PhysRange) -> Result<(), MpuError> {
+        match self.table.classify(range)? {
+            Match::NotFound => Err(MpuError::NotMapped { range }),
+            Match::Exact(index) | Match::Contained(index)
+                if self.table.regions[index as usize].refcount > 0 =>
+            {
+                self.table.regions[index as usize].refcount -= 1;
+                Ok(())
+            }
+            Match::Exact(index) => {
+                self.hw.write_region(index, 0, 0);
+                self.hw.sync();
+                self.table.clear(index);
+                Ok(())
+            }
+            Match::Contained(index) => Err(MpuError::PartialRange {
+                range,
+                index,
+                region: self.table.regions[index as usize].range,
+            }),
+        }
+    }
+
+    /// Shrink the region that is exactly `range`, mapped once, to `new`, a non-empty
+    /// part of it. Used by `free_init_memory` for the init-data+bss region.
+    pub fn shrink(&mut self, range: PhysRange, new: PhysRange) -> Result<(), MpuError> {
+        self.table.check_range(new)?;
+        let index = self.exact(range)?;
+        let region = self.table.regions[index as usize];
+        if !region.range.contains_range(&new) {
+            return Err(MpuError::BadShrink {
+                range: new,
+                index,
+                region: region.range,
+            });
+        }
+        if region.refcount > 0 {
+            return Err(MpuError::SharedRegion {
+                range,
+                index,
+                mappings: region.refcount as u16 + 1,
+            });
+        }
+        let (prbar, prlar) = encode(new, region.attrs);
+        self.hw.write_region(index, prbar, prlar);
+        self.hw.sync();
+        self.table.regions[index as usize].range = new;
+        Ok(())
+    }
+
+    /// The index of the region that is exactly `range`, or the error that says why not.
+    fn exact(&self, range: PhysRange) -> Result<u8, MpuError> {
+        match self.table.classify(range)? {
+            Match::Exact(index) => Ok(index),
+            Match::NotFound => Err(MpuError::NotMapped { range }),
+            Match::Contained(index) => Err(MpuError::PartialRange {
+                range,
+                index,
+                region: self.table.regions[index as usize].range,
+            }),
+        }
+    }
+}

@@ -1,0 +1,492 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//! Tests of the MPU core, written from the rules in the module documentation and the
+//! boot-image issue: each test names the rule it checks and asserts the table and the
+//! exact register writes.
+use super::fake::{FakeMpu, HwEvent};
+use super::*;
+use crate::mm::PhysRange;
+
+const K4: u64 = 0x1000;
+
+fn r(start: u64, end: u64) -> PhysRange {
+    PhysRange::new(start, end)
+}
+
+fn mpu(count: u8) -> Mpu<FakeMpu> {
+    Mpu::new(MpuTable::new(count, 40), FakeMpu::new())
+}
+
+/// Snapshot of everything an operation may change.
+fn state(m: &Mpu<FakeMpu>) -> (Vec<(u8, Region)>, Vec<(u64, u64)>, usize) {
+    (
+        m.table().iter().map(|(i, r)| (i, *r)).collect(),
+        m.hw().regs.to_vec(),
+        m.hw().log.len(),
+    )
+}
+
+/// Assert that `op` fails with `expected` and changes nothing.
+fn refused(m: &mut Mpu<FakeMpu>, expected: MpuError, op: impl FnOnce(&mut Mpu<FakeMpu>) -> Result<(), MpuError>) {
+    let before = state(m);
+    assert_eq!(op(m), Err(expected));
+    assert_eq!(state(m), before, "a failed operation changed the table or the hardware");
+}
+
+#[test]
+fn map_new_range_programs_lowest_free_region_with_exact_registers() {
+    let mut m = mpu(16);
+    assert_eq!(m.map(r(0x8000, 0xa000), Attrs::DATA), Ok(0));
+    assert_eq!(m.map(r(0x2000, 0x3000), Attrs::TEXT), Ok(1));
+    assert_eq!(
+        m.hw().log,
+        vec![
+            HwEvent::Write { index: 0, prbar: 0x8000 | 0x30 | 0b10, prlar: 0x9fc0 | (3 << 1) | 1 },
+            HwEvent::Sync,
+            HwEvent::Write { index: 1, prbar: 0x2000 | 0x30 | 0b1000, prlar: 0x2fc0 | (3 << 1) | 1 },
+            HwEvent::Sync,
+        ]
+    );
+    assert_eq!(m.table().get(0).unwrap().refcount, 0);
+}
+
+#[test]
+fn map_reuses_freed_slot_first() {
+    let mut m = mpu(16);
+    m.map(r(0, K4), Attrs::DATA).unwrap();
+    m.map(r(K4, 2 * K4), Attrs::DATA).unwrap();
+    m.unmap(r(0, K4)).unwrap();
+    assert_eq!(m.map(r(8 * K4, 9 * K4), Attrs::RODATA), Ok(0));
+}
+
+#[test]
+fn classify_reports_not_found_exact_contained_and_partial() {
+    let mut m = mpu(16);
+    m.map(r(0x10000, 0x14000), Attrs::DATA).unwrap();
+    let t = m.table();
+    assert_eq!(t.classify(r(0x20000, 0x21000)), Ok(Match::NotFound));
+    assert_eq!(t.classify(r(0x10000, 0x14000)), Ok(Match::Exact(0)));
+    // Inclusive: both edges may coincide with the region's.
+    assert_eq!(t.classify(r(0x10000, 0x11000)), Ok(Match::Contained(0)));
+    assert_eq!(t.classify(r(0x13000, 0x14000)), Ok(Match::Contained(0)));
+    // Adjacent ranges do not overlap.
+    assert_eq!(t.classify(r(0x14000, 0x15000)), Ok(Match::NotFound));
+    assert_eq!(t.classify(r(0xf000, 0x10000)), Ok(Match::NotFound));
+    for partial in [r(0xf000, 0x11000), r(0x13000, 0x15000), r(0xf000, 0x15000)] {
+        assert_eq!(
+            t.classify(partial),
+            Err(MpuError::PartialOverlap { range: partial, index: 0, region: r(0x10000, 0x14000) })
+        );
+    }
+}
+
+#[test]
+fn map_exact_or_contained_with_same_attributes_bumps_refcount_without_writes() {
+    let mut m = mpu(16);
+    m.map(r(0, 4 * K4), Attrs::RODATA).unwrap();
+    let writes = m.hw().log.len();
+    assert_eq!(m.map(r(0, 4 * K4), Attrs::RODATA), Ok(0));
+    assert_eq!(m.map(r(K4, 2 * K4), Attrs::RODATA), Ok(0));
+    assert_eq!(m.table().get(0).unwrap().refcount, 2);
+    assert_eq!(m.hw().log.len(), writes);
+}
+
+#[test]
+fn map_refcount_overflow_at_255_is_refused() {
+    let mut m = mpu(4);
+    m.map(r(0, K4), Attrs::DATA).unwrap();
+    for _ in 0..255 {
+        m.map(r(0, K4), Attrs::DATA).unwrap();
+    }
+    assert_eq!(m.table().get(0).unwrap().refcount, MAX_REFCOUNT);
+    refused(&mut m, MpuError::RefcountOverflow { range: r(0, K4), index: 0 }, |m| {
+        m.map(r(0, K4), Attrs::DATA).map(drop)
+    });
+}
+
+#[test]
+fn map_with_other_attributes_over_existing_region_is_refused() {
+    let mut m = mpu(4);
+    m.map(r(0, 2 * K4), Attrs::DATA).unwrap();
+    refused(
+        &mut m,
+        MpuError::AttributeMismatch { range: r(0, K4), index: 0, existing: Attrs::DATA, requested: Attrs::RODATA },
+        |m| m.map(r(0, K4), Attrs::RODATA).map(drop),
+    );
+}
+
+#[test]
+fn map_partial_overlap_is_refused() {
+    let mut m = mpu(4);
+    m.map(r(K4, 3 * K4), Attrs::DATA).unwrap();
+    refused(
+        &mut m,
+        MpuError::PartialOverlap { range: r(0, 2 * K4), index: 0, region: r(K4, 3 * K4) },
+        |m| m.map(r(0, 2 * K4), Attrs::DATA).map(drop),
+    );
+}
+
+#[test]
+fn map_with_no_free_region_reports_exhaustion() {
+    let mut m = mpu(3);
+    for i in 0..3 {
+        m.map(r(i * K4, (i + 1) * K4), Attrs::DATA).unwrap();
+    }
+    refused(&mut m, MpuError::Exhausted { range: r(8 * K4, 9 * K4), count: 3 }, |m| {
+        m.map(r(8 * K4, 9 * K4), Attrs::DATA).map(drop)
+    });
+}
+
+#[test]
+fn global_rules_reject_bad_ranges_and_wx() {
+    let mut m = mpu(4);
+    let wx = Attrs::normal(false, false);
+    refused(&mut m, MpuError::EmptyRange { range: r(K4, K4) }, |m| m.map(r(K4, K4), Attrs::DATA).map(drop));
+    refused(&mut m, MpuError::EmptyRange { range: r(2 * K4, K4) }, |m| m.map(r(2 * K4, K4), Attrs::DATA).map(drop));
+    refused(&mut m, MpuError::Misaligned { range: r(0x40, K4) }, |m| m.map(r(0x40, K4), Attrs::DATA).map(drop));
+    refused(&mut m, MpuError::Misaligned { range: r(0, 0x1040) }, |m| m.map(r(0, 0x1040), Attrs::DATA).map(drop));
+    let high = r(1 << 40, (1 << 40) + K4);
+    refused(&mut m, MpuError::OutOfPhysRange { range: high, pa_bits: 40 }, |m| m.map(high, Attrs::DATA).map(drop));
+    // The last page below the limit is fine.
+    assert!(m.map(r((1 << 40) - K4, 1 << 40), Attrs::DATA).is_ok());
+    refused(&mut m, MpuError::WritableExecutable { range: r(0, K4), attrs: wx }, |m| m.map(r(0, K4), wx).map(drop));
+}
+
+#[test]
+fn modify_changes_permissions_of_exact_region_mapped_once() {
+    let mut m = mpu(4);
+    m.map(r(0, K4), Attrs::DATA).unwrap();
+    m.map(r(K4, 3 * K4), Attrs::TEXT).unwrap();
+    m.hw_mut().log.clear();
+    // RX -> RW (what free_init_memory does to init text).
+    assert_eq!(m.modify(r(K4, 3 * K4), Attrs::DATA), Ok(()));
+    assert_eq!(
+        m.hw().log,
+        vec![HwEvent::Write { index: 1, prbar: K4 | 0x30 | 0b10, prlar: 0x2fc0 | (3 << 1) | 1 }, HwEvent::Sync]
+    );
+    assert_eq!(m.table().get(1).unwrap().attrs, Attrs::DATA);
+}
+
+#[test]
+fn modify_with_equal_attributes_is_a_no_op() {
+    let mut m = mpu(4);
+    m.map(r(0, K4), Attrs::DATA).unwrap();
+    m.map(r(0, K4), Attrs::DATA).unwrap();
+    let before = state(&m);
+    assert_eq!(m.modify(r(0, K4), Attrs::DATA), Ok(()));
+    assert_eq!(state(&m), before, "equal attributes must neither write nor bump the refcount");
+}
+
+#[test]
+fn modify_refuses_memory_type_change_partial_range_shared_region_and_unmapped() {
+    let mut m = mpu(4);
+    m.map(r(0, 2 * K4), Attrs::DATA).unwrap();
+    let dev = Attrs { mem: MemType::DeviceNgnre, read_only: false, exec_never: true };
+    refused(
+        &mut m,
+        MpuError::MemTypeChange { range: r(0, 2 * K4), index: 0, from: MemType::Normal, to: MemType::DeviceNgnre },
+        |m| m.modify(r(0, 2 * K4), dev),
+    );
+    refused(&mut m, MpuError::PartialRange { range: r(0, K4), index: 0, region: r(0, 2 * K4) }, |m| {
+        m.modify(r(0, K4), Attrs::RODATA)
+    });
+    refused(&mut m, MpuError::NotMapped { range: r(4 * K4, 5 * K4) }, |m| m.modify(r(4 * K4, 5 * K4), Attrs::RODATA));
+    m.map(r(0, 2 * K4), Attrs::DATA).unwrap();
+    refused(&mut m, MpuError::SharedRegion { range: r(0, 2 * K4), index: 0, mappings: 2 }, |m| {
+        m.modify(r(0, 2 * K4), Attrs::RODATA)
+    });
+    let wx = Attrs::normal(false, false);
+    refused(&mut m, MpuError::WritableExecutable { range: r(0, 2 * K4), attrs: wx }, |m| m.modify(r(0, 2 * K4), wx));
+}
+
+#[test]
+fn unmap_drops_references_then_disables_exact_region() {
+    let mut m = mpu(4);
+    m.map(r(0, 2 * K4), Attrs::DATA).unwrap();
+    m.map(r(0, K4), Attrs::DATA).unwrap(); // contained: refcount 1
+    m.hw_mut().log.clear();
+    // A contained range may drop a reference while the region is shared.
+    assert_eq!(m.unmap(r(0, K4)), Ok(()));
+    assert_eq!(m.table().get(0).unwrap().refcount, 0);
+    assert!(m.hw().log.is_empty());
+    // Mapped once: only the exact range may unmap it.
+    refused(&mut m, MpuError::PartialRange { range: r(0, K4), index: 0, region: r(0, 2 * K4) }, |m| m.unmap(r(0, K4)));
+    assert_eq!(m.unmap(r(0, 2 * K4)), Ok(()));
+    assert_eq!(m.hw().log, vec![HwEvent::Write { index: 0, prbar: 0, prlar: 0 }, HwEvent::Sync]);
+    assert!(m.table().get(0).is_none());
+    assert_eq!(m.table().used_count(), 0);
+}
+
+#[test]
+fn unmap_of_unmapped_or_partially_overlapping_range_is_refused() {
+    let mut m = mpu(4);
+    m.map(r(K4, 3 * K4), Attrs::DATA).unwrap();
+    refused(&mut m, MpuError::NotMapped { range: r(8 * K4, 9 * K4) }, |m| m.unmap(r(8 * K4, 9 * K4)));
+    refused(
+        &mut m,
+        MpuError::PartialOverlap { range: r(0, 2 * K4), index: 0, region: r(K4, 3 * K4) },
+        |m| m.unmap(r(0, 2 * K4)),
+    );
+}
+
+#[test]
+fn ioremap_maps_device_memory_rw_xn_and_refuses_normal_memory() {
+    let mut m = mpu(4);
+    let uart = r(0x9c09_0000, 0x9c09_1000);
+    assert_eq!(m.ioremap(uart, MemType::DeviceNgnrne), Ok(0x9c09_0000));
+    assert_eq!(m.hw().regs[0], (0x9c09_0000 | 0b10, 0x9c09_0fc0 | 1));
+    refused(&mut m, MpuError::NotDevice { range: uart, mem: MemType::Normal }, |m| {
+        m.ioremap(uart, MemType::Normal).map(drop)
+    });
+}
+
+#[test]
+fn shrink_moves_base_of_exact_region_mapped_once() {
+    let mut m = mpu(4);
+    let init_data_bss = r(0x20000, 0x30000);
+    m.map(init_data_bss, Attrs::DATA).unwrap();
+    m.hw_mut().log.clear();
+    assert_eq!(m.shrink(init_data_bss, r(0x24000, 0x30000)), Ok(()));
+    assert_eq!(
+        m.hw().log,
+        vec![HwEvent::Write { index: 0, prbar: 0x24000 | 0x30 | 0b10, prlar: 0x2ffc0 | (3 << 1) | 1 }, HwEvent::Sync]
+    );
+    assert_eq!(m.table().get(0).unwrap().range, r(0x24000, 0x30000));
+    // Growing, or a range outside, is refused.
+    refused(
+        &mut m,
+        MpuError::BadShrink { range: r(0x20000, 0x30000), index: 0, region: r(0x24000, 0x30000) },
+        |m| m.shrink(r(0x24000, 0x30000), r(0x20000, 0x30000)),
+    );
+    m.map(r(0x24000, 0x30000), Attrs::DATA).unwrap();
+    refused(&mut m, MpuError::SharedRegion { range: r(0x24000, 0x30000), index: 0, mappings: 2 }, |m| {
+        m.shrink(r(0x24000, 0x30000), r(0x28000, 0x30000))
+    });
+}
+
+#[test]
+fn from_programmed_rebuilds_mirror_and_rejects_bad_boot_regions() {
+    let (tb, tl) = encode(r(0, 0x4000), Attrs::TEXT);
+    let (db, dl) = encode(r(0x4000, 0x8000), Attrs::DATA);
+    let t = MpuTable::from_programmed(16, 40, [(0, tb, tl), (3, db, dl)]).unwrap();
+    assert_eq!(t.used_count(), 2);
+    assert_eq!(t.get(3).unwrap().range, r(0x4000, 0x8000));
+    assert_eq!(t.get(3).unwrap().attrs, Attrs::DATA);
+    assert_eq!(
+        MpuTable::from_programmed(16, 40, [(16, tb, tl)]).err(),
+        Some(MpuError::BootIndexOutOfRange { index: 16, count: 16 })
+    );
+    assert_eq!(
+        MpuTable::from_programmed(16, 40, [(0, tb, tl & !1)]).err(),
+        Some(MpuError::BadBootRegion { index: 0, prbar: tb, prlar: tl & !1, reason: DecodeError::Disabled })
+    );
+    assert_eq!(
+        MpuTable::from_programmed(16, 40, [(0, tb, tl), (1, tb, tl)]).err(),
+        Some(MpuError::PartialOverlap { range: r(0, 0x4000), index: 0, region: r(0, 0x4000) })
+    );
+}
+
+#[test]
+fn dump_lists_index_range_permissions_type_and_refcount() {
+    let mut m = mpu(16);
+    m.map(r(0, 0x5000), Attrs::TEXT).unwrap();
+    m.ioremap(r(0x9c09_0000, 0x9c09_1000), MemType::DeviceNgnrne).unwrap();
+    m.ioremap(r(0x9c09_0000, 0x9c09_1000), MemType::DeviceNgnrne).unwrap();
+    let dump = format!("{}", m.table());
+    assert_eq!(
+        dump,
+        "EL2 MPU: 2 of 16 regions in use\n\
+         \x20 #0   0x0000000000..0x0000004fff  RO X  Normal-WB  refcount 0\n\
+         \x20 #1   0x009c090000..0x009c090fff  RW XN Device-nGnRnE  refcount 1\n"
+    );
+}
+
+#[test]
+fn errors_name_the_range_and_the_rule() {
+    let e = MpuError::PartialOverlap { range: r(0, 0x2000), index: 3, region: r(0x1000, 0x3000) };
+    assert_eq!(e.to_string(), "range [0x0, 0x2000) partially overlaps MPU region 3 [0x1000, 0x3000)");
+    let e = MpuError::Exhausted { range: r(0, 0x1000), count: 16 };
+    assert_eq!(e.to_string(), "range [0x0, 0x1000): all 16 MPU regions are in use");
+}
+
+mod model {
+    //! Property tests: random operation sequences against a reference model.
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The reference: a list of mappings with a total mapping count each, and the
+    /// rules restated as simply as possible, without slots or bitmaps.
+    #[derive(Clone, Debug, Default)]
+    struct Model {
+        maps: Vec<(PhysRange, Attrs, u16)>,
+    }
+
+    const PA_BITS: u8 = 20;
+
+    fn valid(range: PhysRange) -> bool {
+        range.start < range.end && range.start % K4 == 0 && range.end % K4 == 0 && range.end <= 1 << PA_BITS
+    }
+
+    impl Model {
+        fn hit(&self, range: PhysRange) -> Option<usize> {
+            self.maps.iter().position(|m| m.0.overlaps(&range))
+        }
+
+        fn map(&mut self, range: PhysRange, a: Attrs, count: u8) -> bool {
+            if !valid(range) || a.is_writable_executable() {
+                return false;
+            }
+            match self.hit(range) {
+                None if self.maps.len() < count as usize => {
+                    self.maps.push((range, a, 1));
+                    true
+                }
+                None => false,
+                Some(i) => {
+                    let m = &mut self.maps[i];
+                    let ok = m.0.contains_range(&range) && m.1 == a && m.2 < 256;
+                    if ok {
+                        m.2 += 1;
+                    }
+                    ok
+                }
+            }
+        }
+
+        fn unmap(&mut self, range: PhysRange) -> bool {
+            if !valid(range) {
+                return false;
+            }
+            match self.hit(range) {
+                Some(i) if self.maps[i].0.contains_range(&range) => {
+                    if self.maps[i].2 > 1 {
+                        self.maps[i].2 -= 1;
+                        true
+                    } else if self.maps[i].0 == range {
+                        self.maps.remove(i);
+                        true
+                    } else {
+                        false
+                    }
+                }
+                _ => false,
+            }
+        }
+
+        fn modify(&mut self, range: PhysRange, a: Attrs) -> bool {
+            if !valid(range) || a.is_writable_executable() {
+                return false;
+            }
+            match self.hit(range) {
+                Some(i) if self.maps[i].0 == range && self.maps[i].1.mem == a.mem => {
+                    if self.maps[i].1 == a {
+                        true
+                    } else if self.maps[i].2 == 1 {
+                        self.maps[i].1 = a;
+                        true
+                    } else {
+                        false
+                    }
+                }
+                _ => false,
+            }
+        }
+
+        fn shrink(&mut self, range: PhysRange, new: PhysRange) -> bool {
+            if !valid(range) || !valid(new) {
+                return false;
+            }
+            match self.hit(range) {
+                Some(i) if self.maps[i].0 == range && range.contains_range(&new) && self.maps[i].2 == 1 => {
+                    self.maps[i].0 = new;
+                    true
+                }
+                _ => false,
+            }
+        }
+    }
+
+    #[derive(Clone, Debug)]
+    enum Op {
+        Map(PhysRange, Attrs),
+        Unmap(PhysRange),
+        Modify(PhysRange, Attrs),
+        Shrink(PhysRange, PhysRange),
+    }
+
+    fn range() -> impl Strategy<Value = PhysRange> {
+        prop_oneof![
+            8 => (0u64..8, 1u64..3).prop_map(|(p, n)| r(p * K4, (p + n) * K4)),
+            1 => (0u64..0x18000, 0u64..0x4000).prop_map(|(s, n)| r(s, s + n)),
+            1 => (250u64..256, 1u64..12).prop_map(|(p, n)| r(p * K4, (p + n) * K4)),
+        ]
+    }
+
+    fn attrs() -> impl Strategy<Value = Attrs> {
+        prop_oneof![
+            Just(Attrs::TEXT),
+            Just(Attrs::RODATA),
+            Just(Attrs::DATA),
+            Just(Attrs::DEVICE),
+            Just(Attrs::normal(false, false)),
+            Just(Attrs { mem: MemType::NormalNc, read_only: false, exec_never: true }),
+        ]
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            4 => (range(), attrs()).prop_map(|(r, a)| Op::Map(r, a)),
+            3 => range().prop_map(Op::Unmap),
+            2 => (range(), attrs()).prop_map(|(r, a)| Op::Modify(r, a)),
+            1 => (range(), range()).prop_map(|(a, b)| Op::Shrink(a, b)),
+        ]
+    }
+
+    fn check_invariants(m: &Mpu<FakeMpu>, model: &Model) {
+        let t = m.table();
+        // Table and model agree on every mapping and its reference count.
+        let mut got: Vec<_> = t.iter().map(|(_, r)| (r.range, r.attrs, r.refcount as u16 + 1)).collect();
+        let mut want = model.maps.clone();
+        got.sort_by_key(|x| x.0);
+        want.sort_by_key(|x| x.0);
+        assert_eq!(got, want);
+        // The hardware holds exactly the table: used slots encoded, others disabled.
+        for i in 0..t.count() {
+            let (b, l) = m.hw().regs[i as usize];
+            match t.get(i) {
+                Some(reg) => assert_eq!((b, l), encode(reg.range, reg.attrs), "region {i}"),
+                None => assert_eq!(l & 1, 0, "unused region {i} is enabled"),
+            }
+        }
+        // No two enabled regions overlap; none is writable and executable.
+        let enabled: Vec<_> = m.hw().enabled().map(|i| decode(m.hw().regs[i as usize].0, m.hw().regs[i as usize].1).unwrap()).collect();
+        for (a, (ra, aa)) in enabled.iter().enumerate() {
+            assert!(!aa.is_writable_executable());
+            for (rb, _) in &enabled[a + 1..] {
+                assert!(!ra.overlaps(rb), "{ra} overlaps {rb}");
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+        #[test]
+        fn random_operations_agree_with_model(count in prop_oneof![Just(4u8), Just(8), Just(16)], ops in proptest::collection::vec(op(), 1..60)) {
+            let mut m = Mpu::new(MpuTable::new(count, PA_BITS), FakeMpu::new());
+            let mut model = Model::default();
+            for op in ops {
+                let before = state(&m);
+                let (ok, expect) = match op {
+                    Op::Map(rg, a) => (m.map(rg, a).is_ok(), model.map(rg, a, count)),
+                    Op::Unmap(rg) => (m.unmap(rg).is_ok(), model.unmap(rg)),
+                    Op::Modify(rg, a) => (m.modify(rg, a).is_ok(), model.modify(rg, a)),
+                    Op::Shrink(a, b) => (m.shrink(a, b).is_ok(), model.shrink(a, b)),
+                };
+                prop_assert_eq!(ok, expect, "{:?}", op);
+                if !ok {
+                    prop_assert_eq!(&state(&m), &before, "failed {:?} changed state", op);
+                }
+                check_invariants(&m, &model);
+            }
+        }
+    }
+}
