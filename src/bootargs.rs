@@ -1,2 +1,115 @@
 // SPDX-License-Identifier: GPL-2.0-only
-//! Parsing of `/chosen/bootargs` options that rxen understands.
+//! The `/chosen/bootargs` options rxen understands. Unknown words are left to later
+//! consumers (guests); a malformed rxen option is an error naming it.
+
+/// Forbidden accesses that setup can make after `free_init_memory` to prove the MPU
+/// map: each must end in exactly the matching abort.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SelfTest {
+    /// Branch into the freed init text: instruction abort, translation fault.
+    ExecInit,
+    /// Store to hypervisor text: data abort, permission fault, write.
+    WriteText,
+    /// Load from freed init data: data abort, translation fault, read.
+    ReadFreedInit,
+    /// Store to read-only data: data abort, permission fault, write.
+    WriteRodata,
+    /// Branch into data: instruction abort, permission fault (execute-never).
+    ExecData,
+}
+
+impl SelfTest {
+    pub const ALL: [SelfTest; 5] = [
+        Self::ExecInit,
+        Self::WriteText,
+        Self::ReadFreedInit,
+        Self::WriteRodata,
+        Self::ExecData,
+    ];
+
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::ExecInit => "exec-init",
+            Self::WriteText => "write-text",
+            Self::ReadFreedInit => "read-freed-init",
+            Self::WriteRodata => "write-rodata",
+            Self::ExecData => "exec-data",
+        }
+    }
+
+    pub fn from_name(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.name() == s)
+    }
+}
+
+/// What rxen takes from the command line.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Options {
+    pub selftest: Option<SelfTest>,
+    /// `rxen.loglevel=error|warn|info|debug|trace`
+    pub log_level: Option<log::LevelFilter>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum BootArgsError<'a> {
+    #[error("bootargs: unknown self-test {0:?} (known: exec-init, write-text, read-freed-init, write-rodata, exec-data)")]
+    UnknownSelfTest(&'a str),
+    #[error("bootargs: unknown log level {0:?} (known: error, warn, info, debug, trace)")]
+    UnknownLogLevel(&'a str),
+    #[error("bootargs: unknown rxen option {0:?}")]
+    UnknownOption(&'a str),
+}
+
+pub fn parse(args: &str) -> Result<Options, BootArgsError<'_>> {
+    let mut o = Options::default();
+    for word in args.split_ascii_whitespace() {
+        let Some(opt) = word.strip_prefix("rxen.") else {
+            continue;
+        };
+        let (key, value) = opt.split_once('=').unwrap_or((opt, ""));
+        match key {
+            "selftest" => {
+                o.selftest = Some(SelfTest::from_name(value).ok_or(BootArgsError::UnknownSelfTest(value))?)
+            }
+            "loglevel" => {
+                o.log_level = Some(match value {
+                    "error" => log::LevelFilter::Error,
+                    "warn" => log::LevelFilter::Warn,
+                    "info" => log::LevelFilter::Info,
+                    "debug" => log::LevelFilter::Debug,
+                    "trace" => log::LevelFilter::Trace,
+                    _ => return Err(BootArgsError::UnknownLogLevel(value)),
+                })
+            }
+            _ => return Err(BootArgsError::UnknownOption(word)),
+        }
+    }
+    Ok(o)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn selftest_and_loglevel_are_read_other_words_ignored() {
+        let o = parse("console=ttyAMA0 rxen.selftest=write-text  rxen.loglevel=debug root=/dev/x").unwrap();
+        assert_eq!(o.selftest, Some(SelfTest::WriteText));
+        assert_eq!(o.log_level, Some(log::LevelFilter::Debug));
+        assert_eq!(parse("").unwrap(), Options::default());
+    }
+
+    #[test]
+    fn every_selftest_name_round_trips() {
+        for t in SelfTest::ALL {
+            assert_eq!(parse(&format!("rxen.selftest={}", t.name())).unwrap().selftest, Some(t));
+        }
+    }
+
+    #[test]
+    fn malformed_rxen_options_are_errors_naming_them() {
+        assert_eq!(parse("rxen.selftest=nope"), Err(BootArgsError::UnknownSelfTest("nope")));
+        assert_eq!(parse("rxen.loglevel=loud"), Err(BootArgsError::UnknownLogLevel("loud")));
+        assert_eq!(parse("rxen.frobnicate"), Err(BootArgsError::UnknownOption("rxen.frobnicate")));
+    }
+}

@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//! Device-tree rules, each tested on a blob built for it.
+use super::*;
+use vm_fdt::FdtWriter;
+
+const IMAGE: PhysRange = PhysRange::new(0, 0x40000);
+
+/// A platform description in the shape the FVP BaseR DTB has.
+struct Tree {
+    banks: Vec<(u64, u64)>,
+    heap: Option<Vec<u64>>,
+    stdout: Option<&'static str>,
+    bootargs: &'static str,
+}
+
+impl Default for Tree {
+    fn default() -> Self {
+        Self {
+            banks: vec![(0, 0x8000_0000)],
+            heap: Some(vec![0x1000_0000, 0x100_0000]),
+            stdout: Some("serial0:115200n8"),
+            bootargs: "rxen.selftest=write-text",
+        }
+    }
+}
+
+impl Tree {
+    fn build(&self) -> Vec<u8> {
+        let mut w = FdtWriter::new().unwrap();
+        let root = w.begin_node("").unwrap();
+        w.property_u32("#address-cells", 2).unwrap();
+        w.property_u32("#size-cells", 2).unwrap();
+        let aliases = w.begin_node("aliases").unwrap();
+        w.property_string("serial0", "/uart@9c090000").unwrap();
+        w.end_node(aliases).unwrap();
+        let chosen = w.begin_node("chosen").unwrap();
+        w.property_string("bootargs", self.bootargs).unwrap();
+        if let Some(s) = self.stdout {
+            w.property_string("stdout-path", s).unwrap();
+        }
+        if let Some(h) = &self.heap {
+            w.property_array_u64("xen,static-heap", h).unwrap();
+        }
+        w.end_node(chosen).unwrap();
+        for (i, &(a, s)) in self.banks.iter().enumerate() {
+            let m = w.begin_node(&format!("memory@{i:x}")).unwrap();
+            w.property_string("device_type", "memory").unwrap();
+            w.property_array_u64("reg", &[a, s]).unwrap();
+            w.end_node(m).unwrap();
+        }
+        let uart = w.begin_node("uart@9c090000").unwrap();
+        w.property_string_list("compatible", vec!["arm,pl011".into(), "arm,primecell".into()]).unwrap();
+        w.property_array_u64("reg", &[0x9c09_0000, 0x1000]).unwrap();
+        w.end_node(uart).unwrap();
+        w.end_node(root).unwrap();
+        w.finish().unwrap()
+    }
+}
+
+fn parse_tree(t: &Tree) -> Result<(PhysRange, usize, Option<Console<'static>>), String> {
+    let blob: &'static [u8] = Box::leak(t.build().into_boxed_slice());
+    let fdt = Fdt::new(blob).map_err(|e| e.to_string())?;
+    let info = parse(&fdt, &[("image", IMAGE)], 40).map_err(|e| e.to_string())?;
+    Ok((info.static_heap, info.banks().len(), info.console))
+}
+
+#[test]
+fn fvp_like_tree_gives_banks_heap_console_and_bootargs() {
+    let blob = Tree::default().build();
+    let fdt = Fdt::new(&blob).unwrap();
+    let info = parse(&fdt, &[("image", IMAGE)], 40).unwrap();
+    assert_eq!(info.banks(), &[PhysRange::new(0, 0x8000_0000)]);
+    assert_eq!(info.static_heap, PhysRange::new(0x1000_0000, 0x1100_0000));
+    assert_eq!(
+        info.console,
+        Some(Console { path: "/uart@9c090000", regs: PhysRange::new(0x9c09_0000, 0x9c09_1000) })
+    );
+    assert_eq!(info.bootargs, "rxen.selftest=write-text");
+    assert_eq!(fdt.total_size(), blob.len());
+}
+
+#[test]
+fn several_banks_with_heap_in_the_second() {
+    let t = Tree {
+        banks: vec![(0, 0x4000_0000), (0x8_8000_0000, 0x4000_0000)],
+        heap: Some(vec![0x8_9000_0000, 0x20_0000]),
+        ..Tree::default()
+    };
+    assert_eq!(parse_tree(&t).unwrap().0, PhysRange::new(0x8_9000_0000, 0x8_9020_0000));
+    assert_eq!(parse_tree(&t).unwrap().1, 2);
+}
+
+#[test]
+fn absolute_stdout_path_and_no_stdout_path() {
+    let t = Tree { stdout: Some("/uart@9c090000"), ..Tree::default() };
+    assert_eq!(parse_tree(&t).unwrap().2.unwrap().regs.start, 0x9c09_0000);
+    let t = Tree { stdout: None, ..Tree::default() };
+    assert_eq!(parse_tree(&t).unwrap().2, None);
+}
+
+#[test]
+fn memory_rules_are_enforced_with_named_errors() {
+    let cases: &[(Vec<(u64, u64)>, &str)] = &[
+        (vec![], "device tree: no memory node (device_type = \"memory\")"),
+        (vec![(0, 0x8000_0000), (0x9000_0000, 0)], "device tree: memory bank [0x90000000, 0x90000000) is empty"),
+        (
+            vec![(0, 0x8000_0000), (0x7000_0000, 0x2000_0000)],
+            "device tree: memory banks [0x0, 0x80000000) and [0x70000000, 0x90000000) overlap",
+        ),
+        (
+            vec![(0, 0x8000_0000), (0x100_0000_0000, 0x1000)],
+            "device tree: memory bank [0x10000000000, 0x10000001000) is beyond the 40-bit physical address range",
+        ),
+    ];
+    for (banks, msg) in cases {
+        let t = Tree { banks: banks.clone(), ..Tree::default() };
+        assert_eq!(parse_tree(&t).unwrap_err(), *msg);
+    }
+    let many: Vec<_> = (0..17).map(|i| (i * 0x1000_0000, 0x1000_0000)).collect();
+    assert_eq!(parse_tree(&Tree { banks: many, ..Tree::default() }).unwrap_err(), "device tree: more than 16 memory banks");
+}
+
+#[test]
+fn static_heap_rules_are_enforced_with_named_errors() {
+    let heap = |h: Option<Vec<u64>>| parse_tree(&Tree { heap: h, ..Tree::default() }).unwrap_err();
+    assert_eq!(heap(None), "device tree: /chosen has no xen,static-heap (rxen needs one heap range)");
+    assert_eq!(
+        heap(Some(vec![0x20000, 0x40000])),
+        "device tree: static heap [0x20000, 0x60000) overlaps the image at [0x0, 0x40000)"
+    );
+    assert_eq!(
+        heap(Some(vec![0x7ff0_0000, 0x20_0000])),
+        "device tree: static heap [0x7ff00000, 0x80100000) is not inside one memory bank"
+    );
+    assert_eq!(heap(Some(vec![0x1000_0800, 0x1000])), "device tree: xen,static-heap must be exactly one non-empty, 4 KiB aligned range");
+    assert_eq!(heap(Some(vec![0x1000_0000, 0])), "device tree: xen,static-heap must be exactly one non-empty, 4 KiB aligned range");
+    assert_eq!(heap(Some(vec![0x1000_0000, 0x1000, 0x2000_0000, 0x1000])), "device tree: xen,static-heap must be exactly one non-empty, 4 KiB aligned range");
+}
+
+#[test]
+fn stdout_path_to_missing_node_is_an_error() {
+    let t = Tree { stdout: Some("/uart@1c090000"), ..Tree::default() };
+    assert_eq!(parse_tree(&t).unwrap_err(), "device tree: stdout-path \"/uart@1c090000\" names no node");
+    let t = Tree { stdout: Some("serial7"), ..Tree::default() };
+    assert_eq!(parse_tree(&t).unwrap_err(), "device tree: stdout-path \"serial7\" names no node");
+}
+
+#[test]
+fn header_errors_name_the_problem() {
+    let blob = Tree::default().build();
+    assert_eq!(Fdt::new(&blob[..20]).err(), Some(FdtError::Truncated { len: 20 }));
+    assert_eq!(Fdt::new(&blob[..100]).err(), Some(FdtError::BadTotalSize { total: blob.len() as u32, len: 100 }));
+    let mut bad = blob.clone();
+    bad[0] = 0;
+    assert_eq!(Fdt::new(&bad).err(), Some(FdtError::BadMagic(0x000d_feed)));
+    let mut bad = blob.clone();
+    bad[20..24].copy_from_slice(&1u32.to_be_bytes());
+    assert_eq!(Fdt::new(&bad).err(), Some(FdtError::BadVersion { version: 1, last_comp: 16 }));
+    // Structure block running past totalsize.
+    let mut bad = blob.clone();
+    bad[36..40].copy_from_slice(&(blob.len() as u32).to_be_bytes());
+    assert!(matches!(Fdt::new(&bad).err(), Some(FdtError::BadBlock { block: "structure", .. })));
+}
+
+#[test]
+fn structure_errors_are_found_before_any_query() {
+    let blob = Tree::default().build();
+    let off_struct = u32::from_be_bytes(blob[8..12].try_into().unwrap()) as usize;
+    // A property token whose length runs off the block.
+    let mut bad = blob.clone();
+    let root_prop = off_struct + 8; // BEGIN_NODE "" (8 bytes), then the first PROP
+    assert_eq!(u32::from_be_bytes(bad[root_prop..root_prop + 4].try_into().unwrap()), 3);
+    bad[root_prop + 4..root_prop + 8].copy_from_slice(&0x7fff_0000u32.to_be_bytes());
+    assert_eq!(Fdt::new(&bad).err(), Some(FdtError::BadStructure(root_prop)));
+    // An unknown token.
+    let mut bad = blob.clone();
+    bad[root_prop..root_prop + 4].copy_from_slice(&7u32.to_be_bytes());
+    assert_eq!(Fdt::new(&bad).err(), Some(FdtError::BadStructure(root_prop)));
+}
+
+mod fuzzish {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Whatever bytes change, reading answers Ok or a typed error; it never panics.
+        #[test]
+        fn corrupted_blobs_never_panic(edits in proptest::collection::vec((0usize..2000, any::<u8>()), 1..8), cut in 0usize..2000) {
+            let mut blob = Tree::default().build();
+            for (i, b) in edits {
+                let n = blob.len();
+                blob[i % n] = b;
+            }
+            let blob = &blob[..blob.len().min(cut.max(1) + 200)];
+            if let Ok(fdt) = Fdt::new(blob) {
+                let _ = parse(&fdt, &[("image", IMAGE)], 40);
+                for n in fdt.root().children() {
+                    let _ = n.props().count();
+                }
+            }
+        }
+    }
+}
