@@ -8,7 +8,7 @@
  * touch memory outside the image and the early UART, and must not rely on unaligned
  * accesses (they fault while the MPU is off).
  *
- * Included by src/arch/head.rs with global_asm!; {NAME} operands are constants from
+ * Included by src/arch/head.rs with global_asm!; the brace-named operands are constants from
  * Rust (one definition each: MAIR layout, region encodings, the UART base).
  *
  * Register use until start_xen: x21 = DTB pointer from the loader, x22 = MPUIR count,

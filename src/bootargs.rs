@@ -69,7 +69,8 @@ pub fn parse(args: &str) -> Result<Options, BootArgsError<'_>> {
         let (key, value) = opt.split_once('=').unwrap_or((opt, ""));
         match key {
             "selftest" => {
-                o.selftest = Some(SelfTest::from_name(value).ok_or(BootArgsError::UnknownSelfTest(value))?)
+                o.selftest =
+                    Some(SelfTest::from_name(value).ok_or(BootArgsError::UnknownSelfTest(value))?)
             }
             "loglevel" => {
                 o.log_level = Some(match value {
@@ -93,7 +94,8 @@ mod tests {
 
     #[test]
     fn selftest_and_loglevel_are_read_other_words_ignored() {
-        let o = parse("console=ttyAMA0 rxen.selftest=write-text  rxen.loglevel=debug root=/dev/x").unwrap();
+        let o = parse("console=ttyAMA0 rxen.selftest=write-text  rxen.loglevel=debug root=/dev/x")
+            .unwrap();
         assert_eq!(o.selftest, Some(SelfTest::WriteText));
         assert_eq!(o.log_level, Some(log::LevelFilter::Debug));
         assert_eq!(parse("").unwrap(), Options::default());
@@ -102,14 +104,28 @@ mod tests {
     #[test]
     fn every_selftest_name_round_trips() {
         for t in SelfTest::ALL {
-            assert_eq!(parse(&format!("rxen.selftest={}", t.name())).unwrap().selftest, Some(t));
+            assert_eq!(
+                parse(&format!("rxen.selftest={}", t.name()))
+                    .unwrap()
+                    .selftest,
+                Some(t)
+            );
         }
     }
 
     #[test]
     fn malformed_rxen_options_are_errors_naming_them() {
-        assert_eq!(parse("rxen.selftest=nope"), Err(BootArgsError::UnknownSelfTest("nope")));
-        assert_eq!(parse("rxen.loglevel=loud"), Err(BootArgsError::UnknownLogLevel("loud")));
-        assert_eq!(parse("rxen.frobnicate"), Err(BootArgsError::UnknownOption("rxen.frobnicate")));
+        assert_eq!(
+            parse("rxen.selftest=nope"),
+            Err(BootArgsError::UnknownSelfTest("nope"))
+        );
+        assert_eq!(
+            parse("rxen.loglevel=loud"),
+            Err(BootArgsError::UnknownLogLevel("loud"))
+        );
+        assert_eq!(
+            parse("rxen.frobnicate"),
+            Err(BootArgsError::UnknownOption("rxen.frobnicate"))
+        );
     }
 }

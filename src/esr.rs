@@ -146,21 +146,43 @@ impl Esr {
 
 impl fmt::Display for Esr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "ESR {:#010x}: EC {:#04x} {}", self.0, self.ec(), self.class().name())?;
+        write!(
+            f,
+            "ESR {:#010x}: EC {:#04x} {}",
+            self.0,
+            self.ec(),
+            self.class().name()
+        )?;
         if self.is_abort() {
             let level = self.fsc() & 3;
-            write!(f, ", {:?} fault (FSC {:#04x}", self.fault_kind(), self.fsc())?;
-            if matches!(self.fault_kind(), FaultKind::Translation | FaultKind::Permission | FaultKind::AccessFlag) {
+            write!(
+                f,
+                ", {:?} fault (FSC {:#04x}",
+                self.fault_kind(),
+                self.fsc()
+            )?;
+            if matches!(
+                self.fault_kind(),
+                FaultKind::Translation | FaultKind::Permission | FaultKind::AccessFlag
+            ) {
                 write!(f, ", level {level}")?;
             }
             write!(f, ")")?;
             if self.is_data_abort() {
                 write!(f, ", {}", if self.wnr() { "write" } else { "read" })?;
                 if self.isv() {
-                    write!(f, " of {} bytes, register x{}", self.access_size(), self.srt())?;
+                    write!(
+                        f,
+                        " of {} bytes, register x{}",
+                        self.access_size(),
+                        self.srt()
+                    )?;
                 }
             }
-        } else if matches!(self.class(), ExceptionClass::Svc64 | ExceptionClass::Hvc64 | ExceptionClass::Brk64) {
+        } else if matches!(
+            self.class(),
+            ExceptionClass::Svc64 | ExceptionClass::Hvc64 | ExceptionClass::Brk64
+        ) {
             write!(f, " #{:#x}", self.iss() & 0xffff)?;
         }
         Ok(())
@@ -180,7 +202,8 @@ mod tests {
     #[test]
     fn data_abort_write_permission_fault_decodes() {
         // EC 0x25, IL, ISV, SAS=3 (8 bytes), SRT=1, WnR, DFSC permission level 0.
-        let esr = Esr((0x25 << 26) | (1 << 25) | (1 << 24) | (3 << 22) | (1 << 16) | (1 << 6) | 0x0c);
+        let esr =
+            Esr((0x25 << 26) | (1 << 25) | (1 << 24) | (3 << 22) | (1 << 16) | (1 << 6) | 0x0c);
         assert_eq!(esr.class(), ExceptionClass::DataAbortSame);
         assert_eq!(esr.fault_kind(), FaultKind::Permission);
         assert!(esr.wnr());
@@ -201,7 +224,10 @@ mod tests {
 
     #[test]
     fn hvc_and_unknown_decode() {
-        assert_eq!(Esr((0x16 << 26) | (1 << 25) | 0x42).to_string(), "ESR 0x5a000042: EC 0x16 HVC #0x42");
+        assert_eq!(
+            Esr((0x16 << 26) | (1 << 25) | 0x42).to_string(),
+            "ESR 0x5a000042: EC 0x16 HVC #0x42"
+        );
         assert_eq!(Esr(1 << 25).class(), ExceptionClass::Unknown);
     }
 }

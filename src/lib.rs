@@ -12,3 +12,15 @@ pub mod bootargs;
 pub mod dt;
 pub mod esr;
 pub mod mm;
+pub mod platform;
+
+// The firmware proper: hardware access, console and boot flow. Built only for the
+// bare-metal target; everything above is host-testable.
+#[cfg(target_os = "none")]
+extern crate alloc;
+#[cfg(target_os = "none")]
+pub mod arch;
+#[cfg(target_os = "none")]
+pub mod drivers;
+#[cfg(target_os = "none")]
+pub mod setup;

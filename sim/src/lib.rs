@@ -1,1 +1,31 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//! r82sim: a simulator of Arm's FVP_BaseR_AEMv8R platform (one Cortex-R82 core,
+//! Armv8-R AArch64) built on the unicorn-engine crate.
+//!
+//! Unicorn provides the A64 instruction set; this crate provides what makes it an
+//! Armv8-R machine: the PMSAv8-64 EL2 MPU (enforced through Unicorn's virtual TLB),
+//! the PMSA and ID system registers, synchronous exception entry with the syndromes
+//! the architecture defines, the PL011 UART, the V2M shutdown register, Arm
+//! semihosting and a deterministic counter.
+//!
+//! The pure models (`mpu`, `syndrome`, `devices`, `dtb`) are host-tested on their own;
+//! `machine` wires them to Unicorn.
+pub mod devices;
+pub mod dtb;
+pub mod machine;
+pub mod mpu;
+pub mod syndrome;
 
+pub use machine::{Config, Machine, Outcome, StopReason};
+
+/// Exit statuses r82sim uses for stops that are not the image's own.
+pub mod exit_status {
+    /// The core waits in WFI with nothing that could wake it.
+    pub const PARKED: i32 = 123;
+    /// `--max-insns` ran out.
+    pub const WATCHDOG: i32 = 124;
+    /// The simulator itself failed (bad ELF, an emulator error).
+    pub const HOST_ERROR: i32 = 125;
+    /// An exception was taken before the image installed VBAR_EL2.
+    pub const NO_VECTOR: i32 = 126;
+}

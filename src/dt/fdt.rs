@@ -28,8 +28,14 @@ pub enum FdtError {
     BadTotalSize { total: u32, len: usize },
     #[error("device tree: version {version} (last compatible {last_comp}) is not supported (need 16 or 17)")]
     BadVersion { version: u32, last_comp: u32 },
-    #[error("device tree: {block} block [{off:#x}, +{size:#x}) is outside totalsize or misaligned")]
-    BadBlock { block: &'static str, off: u32, size: u32 },
+    #[error(
+        "device tree: {block} block [{off:#x}, +{size:#x}) is outside totalsize or misaligned"
+    )]
+    BadBlock {
+        block: &'static str,
+        off: u32,
+        size: u32,
+    },
     #[error("device tree: malformed structure at offset {0:#x}")]
     BadStructure(usize),
     #[error("device tree: property name offset {0:#x} is outside the strings block")]
@@ -91,7 +97,10 @@ impl<'a> Fdt<'a> {
         }
         let total = h(1);
         if (total as usize) > data.len() || (total as usize) < HEADER_LEN {
-            return Err(FdtError::BadTotalSize { total, len: data.len() });
+            return Err(FdtError::BadTotalSize {
+                total,
+                len: data.len(),
+            });
         }
         let (version, last_comp) = (h(5), h(6));
         if !(16..=17).contains(&version) || last_comp > 17 {
@@ -100,7 +109,11 @@ impl<'a> Fdt<'a> {
         let block = |name, off: u32, size: u32, align: u32| {
             let end = off as u64 + size as u64;
             if (off as usize) < HEADER_LEN || end > total as u64 || off % align != 0 {
-                Err(FdtError::BadBlock { block: name, off, size })
+                Err(FdtError::BadBlock {
+                    block: name,
+                    off,
+                    size,
+                })
             } else {
                 Ok(&data[off as usize..end as usize])
             }
@@ -108,7 +121,12 @@ impl<'a> Fdt<'a> {
         let structs = block("structure", h(2), h(9), 4)?;
         let strings = block("strings", h(3), h(8), 1)?;
         block("memory reservation", h(4), 16, 8)?;
-        let fdt = Self { structs, struct_off: h(2) as usize, strings, total: total as usize };
+        let fdt = Self {
+            structs,
+            struct_off: h(2) as usize,
+            strings,
+            total: total as usize,
+        };
         fdt.validate()?;
         Ok(fdt)
     }
@@ -130,8 +148,11 @@ impl<'a> Fdt<'a> {
             PROP => {
                 let len = be32(s, off + 4).ok_or(bad)? as usize;
                 let nameoff = be32(s, off + 8).ok_or(bad)?;
-                let value = s.get(off + 12..(off + 12).checked_add(len).ok_or(bad)?).ok_or(bad)?;
-                let (name, _) = cstr(self.strings, nameoff as usize).ok_or(FdtError::BadString(nameoff))?;
+                let value = s
+                    .get(off + 12..(off + 12).checked_add(len).ok_or(bad)?)
+                    .ok_or(bad)?;
+                let (name, _) =
+                    cstr(self.strings, nameoff as usize).ok_or(FdtError::BadString(nameoff))?;
                 Ok((Some(Token::Prop(name, value)), align4(off + 12 + len)))
             }
             NOP => Ok((None, off + 4)),
@@ -174,7 +195,9 @@ impl<'a> Fdt<'a> {
                     return Err(FdtError::BadStructure(self.struct_off + off))
                 }
                 Some(Token::Prop(..)) | None => {}
-                Some(Token::End) if depth == 0 => return Err(FdtError::BadStructure(self.struct_off + off)),
+                Some(Token::End) if depth == 0 => {
+                    return Err(FdtError::BadStructure(self.struct_off + off))
+                }
                 Some(Token::End) => depth -= 1,
             }
             off = next;
@@ -182,14 +205,20 @@ impl<'a> Fdt<'a> {
     }
 
     pub fn root(&self) -> Node<'a> {
-        Node { fdt: *self, off: 0, name: "" }
+        Node {
+            fdt: *self,
+            off: 0,
+            name: "",
+        }
     }
 
     /// The node at an absolute path (`/`, `/chosen`, `/soc/uart@1000`).
     pub fn find(&self, path: &str) -> Option<Node<'a>> {
         let mut node = self.root();
         for part in path.split('/').filter(|p| !p.is_empty()) {
-            node = node.children().find(|c| c.name == part || c.name.split('@').next() == Some(part) && !part.contains('@'))?;
+            node = node.children().find(|c| {
+                c.name == part || c.name.split('@').next() == Some(part) && !part.contains('@')
+            })?;
         }
         Some(node)
     }
@@ -249,7 +278,11 @@ impl<'a> Node<'a> {
                 Some(Token::Begin(name)) => {
                     depth += 1;
                     if depth == 1 {
-                        return Some(Node { fdt, off: here, name });
+                        return Some(Node {
+                            fdt,
+                            off: here,
+                            name,
+                        });
                     }
                 }
                 Some(Token::End) if depth == 0 => {

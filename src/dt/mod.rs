@@ -16,7 +16,11 @@ pub enum DtError<'a> {
     #[error(transparent)]
     Fdt(#[from] FdtError),
     #[error("device tree: {node}: #address-cells = {address}, #size-cells = {size} (rxen reads 1 or 2 cells)")]
-    BadCells { node: &'a str, address: u32, size: u32 },
+    BadCells {
+        node: &'a str,
+        address: u32,
+        size: u32,
+    },
     #[error("device tree: {node}: reg is not a whole number of (address, size) pairs")]
     BadReg { node: &'a str },
     #[error("device tree: no memory node (device_type = \"memory\")")]
@@ -36,7 +40,11 @@ pub enum DtError<'a> {
     #[error("device tree: static heap {heap} is not inside one memory bank")]
     HeapOutsideMemory { heap: PhysRange },
     #[error("device tree: static heap {heap} overlaps the {what} at {range}")]
-    HeapOverlaps { heap: PhysRange, what: &'a str, range: PhysRange },
+    HeapOverlaps {
+        heap: PhysRange,
+        what: &'a str,
+        range: PhysRange,
+    },
     #[error("device tree: stdout-path {path:?} names no node")]
     StdoutMissing { path: &'a str },
     #[error("device tree: console {path} is not an arm,pl011 UART with a reg")]
@@ -71,7 +79,11 @@ fn cells<'a>(node: &Node<'a>, path: &'a str) -> Result<(u32, u32), DtError<'a>> 
     let address = node.prop_u32("#address-cells").unwrap_or(2);
     let size = node.prop_u32("#size-cells").unwrap_or(1);
     if !(1..=2).contains(&address) || !(1..=2).contains(&size) {
-        return Err(DtError::BadCells { node: path, address, size });
+        return Err(DtError::BadCells {
+            node: path,
+            address,
+            size,
+        });
     }
     Ok((address, size))
 }
@@ -109,7 +121,11 @@ pub fn parse<'a>(
 ) -> Result<BootInfo<'a>, DtError<'a>> {
     let root = fdt.root();
     let root_cells = cells(&root, "/")?;
-    let limit = if pa_bits >= 64 { u64::MAX } else { 1u64 << pa_bits };
+    let limit = if pa_bits >= 64 {
+        u64::MAX
+    } else {
+        1u64 << pa_bits
+    };
 
     let mut info = BootInfo {
         banks: [PhysRange::new(0, 0); MAX_BANKS],
@@ -123,7 +139,9 @@ pub fn parse<'a>(
         if !is_memory {
             continue;
         }
-        let Some(reg) = node.prop("reg") else { continue };
+        let Some(reg) = node.prop("reg") else {
+            continue;
+        };
         for (a, s) in reg_pairs(reg, root_cells, node.name)? {
             let bank = range_of(a, s);
             if s == 0 {
@@ -149,8 +167,11 @@ pub fn parse<'a>(
     let chosen = fdt.find("/chosen").ok_or(DtError::NoStaticHeap)?;
     info.bootargs = chosen.prop_str("bootargs").unwrap_or("");
 
-    let heap_prop = chosen.prop("xen,static-heap").ok_or(DtError::NoStaticHeap)?;
-    let mut heaps = reg_pairs(heap_prop, root_cells, "/chosen").map_err(|_| DtError::BadStaticHeap)?;
+    let heap_prop = chosen
+        .prop("xen,static-heap")
+        .ok_or(DtError::NoStaticHeap)?;
+    let mut heaps =
+        reg_pairs(heap_prop, root_cells, "/chosen").map_err(|_| DtError::BadStaticHeap)?;
     let (a, s) = heaps.next().ok_or(DtError::BadStaticHeap)?;
     let heap = range_of(a, s);
     if heaps.next().is_some() || heap.is_empty() || a % PAGE_SIZE != 0 || s % PAGE_SIZE != 0 {
@@ -160,29 +181,48 @@ pub fn parse<'a>(
         return Err(DtError::HeapOutsideMemory { heap });
     }
     if let Some((what, range)) = reserved.iter().find(|(_, r)| r.overlaps(&heap)) {
-        return Err(DtError::HeapOverlaps { heap, what, range: *range });
+        return Err(DtError::HeapOverlaps {
+            heap,
+            what,
+            range: *range,
+        });
     }
     info.static_heap = heap;
 
-    if let Some(stdout) = chosen.prop_str("stdout-path").or_else(|| chosen.prop_str("linux,stdout-path")) {
+    if let Some(stdout) = chosen
+        .prop_str("stdout-path")
+        .or_else(|| chosen.prop_str("linux,stdout-path"))
+    {
         let path = stdout.split(':').next().unwrap_or(stdout);
         // An alias first, then an absolute path.
         let full = if path.starts_with('/') {
             path
         } else {
-            fdt.find("/aliases").and_then(|a| a.prop_str(path)).unwrap_or(path)
+            fdt.find("/aliases")
+                .and_then(|a| a.prop_str(path))
+                .unwrap_or(path)
         };
-        let node = fdt.find(full).filter(|_| full.starts_with('/')).ok_or(DtError::StdoutMissing { path })?;
+        let node = fdt
+            .find(full)
+            .filter(|_| full.starts_with('/'))
+            .ok_or(DtError::StdoutMissing { path })?;
         if !node.has_str("compatible", "arm,pl011") {
             return Err(DtError::ConsoleNotPl011 { path: full });
         }
         let parent_path = full.rsplit_once('/').map(|(p, _)| p).unwrap_or("");
-        let parent = fdt.find(parent_path).ok_or(DtError::StdoutMissing { path })?;
-        let reg = node.prop("reg").ok_or(DtError::ConsoleNotPl011 { path: full })?;
+        let parent = fdt
+            .find(parent_path)
+            .ok_or(DtError::StdoutMissing { path })?;
+        let reg = node
+            .prop("reg")
+            .ok_or(DtError::ConsoleNotPl011 { path: full })?;
         let (a, s) = reg_pairs(reg, cells(&parent, full)?, full)?
             .next()
             .ok_or(DtError::ConsoleNotPl011 { path: full })?;
-        info.console = Some(Console { path: full, regs: range_of(a, s) });
+        info.console = Some(Console {
+            path: full,
+            regs: range_of(a, s),
+        });
     }
     Ok(info)
 }

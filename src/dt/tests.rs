@@ -49,7 +49,11 @@ impl Tree {
             w.end_node(m).unwrap();
         }
         let uart = w.begin_node("uart@9c090000").unwrap();
-        w.property_string_list("compatible", vec!["arm,pl011".into(), "arm,primecell".into()]).unwrap();
+        w.property_string_list(
+            "compatible",
+            vec!["arm,pl011".into(), "arm,primecell".into()],
+        )
+        .unwrap();
         w.property_array_u64("reg", &[0x9c09_0000, 0x1000]).unwrap();
         w.end_node(uart).unwrap();
         w.end_node(root).unwrap();
@@ -73,7 +77,10 @@ fn fvp_like_tree_gives_banks_heap_console_and_bootargs() {
     assert_eq!(info.static_heap, PhysRange::new(0x1000_0000, 0x1100_0000));
     assert_eq!(
         info.console,
-        Some(Console { path: "/uart@9c090000", regs: PhysRange::new(0x9c09_0000, 0x9c09_1000) })
+        Some(Console {
+            path: "/uart@9c090000",
+            regs: PhysRange::new(0x9c09_0000, 0x9c09_1000)
+        })
     );
     assert_eq!(info.bootargs, "rxen.selftest=write-text");
     assert_eq!(fdt.total_size(), blob.len());
@@ -86,15 +93,24 @@ fn several_banks_with_heap_in_the_second() {
         heap: Some(vec![0x8_9000_0000, 0x20_0000]),
         ..Tree::default()
     };
-    assert_eq!(parse_tree(&t).unwrap().0, PhysRange::new(0x8_9000_0000, 0x8_9020_0000));
+    assert_eq!(
+        parse_tree(&t).unwrap().0,
+        PhysRange::new(0x8_9000_0000, 0x8_9020_0000)
+    );
     assert_eq!(parse_tree(&t).unwrap().1, 2);
 }
 
 #[test]
 fn absolute_stdout_path_and_no_stdout_path() {
-    let t = Tree { stdout: Some("/uart@9c090000"), ..Tree::default() };
+    let t = Tree {
+        stdout: Some("/uart@9c090000"),
+        ..Tree::default()
+    };
     assert_eq!(parse_tree(&t).unwrap().2.unwrap().regs.start, 0x9c09_0000);
-    let t = Tree { stdout: None, ..Tree::default() };
+    let t = Tree {
+        stdout: None,
+        ..Tree::default()
+    };
     assert_eq!(parse_tree(&t).unwrap().2, None);
 }
 
@@ -113,17 +129,36 @@ fn memory_rules_are_enforced_with_named_errors() {
         ),
     ];
     for (banks, msg) in cases {
-        let t = Tree { banks: banks.clone(), ..Tree::default() };
+        let t = Tree {
+            banks: banks.clone(),
+            ..Tree::default()
+        };
         assert_eq!(parse_tree(&t).unwrap_err(), *msg);
     }
     let many: Vec<_> = (0..17).map(|i| (i * 0x1000_0000, 0x1000_0000)).collect();
-    assert_eq!(parse_tree(&Tree { banks: many, ..Tree::default() }).unwrap_err(), "device tree: more than 16 memory banks");
+    assert_eq!(
+        parse_tree(&Tree {
+            banks: many,
+            ..Tree::default()
+        })
+        .unwrap_err(),
+        "device tree: more than 16 memory banks"
+    );
 }
 
 #[test]
 fn static_heap_rules_are_enforced_with_named_errors() {
-    let heap = |h: Option<Vec<u64>>| parse_tree(&Tree { heap: h, ..Tree::default() }).unwrap_err();
-    assert_eq!(heap(None), "device tree: /chosen has no xen,static-heap (rxen needs one heap range)");
+    let heap = |h: Option<Vec<u64>>| {
+        parse_tree(&Tree {
+            heap: h,
+            ..Tree::default()
+        })
+        .unwrap_err()
+    };
+    assert_eq!(
+        heap(None),
+        "device tree: /chosen has no xen,static-heap (rxen needs one heap range)"
+    );
     assert_eq!(
         heap(Some(vec![0x20000, 0x40000])),
         "device tree: static heap [0x20000, 0x60000) overlaps the image at [0x0, 0x40000)"
@@ -132,34 +167,76 @@ fn static_heap_rules_are_enforced_with_named_errors() {
         heap(Some(vec![0x7ff0_0000, 0x20_0000])),
         "device tree: static heap [0x7ff00000, 0x80100000) is not inside one memory bank"
     );
-    assert_eq!(heap(Some(vec![0x1000_0800, 0x1000])), "device tree: xen,static-heap must be exactly one non-empty, 4 KiB aligned range");
-    assert_eq!(heap(Some(vec![0x1000_0000, 0])), "device tree: xen,static-heap must be exactly one non-empty, 4 KiB aligned range");
-    assert_eq!(heap(Some(vec![0x1000_0000, 0x1000, 0x2000_0000, 0x1000])), "device tree: xen,static-heap must be exactly one non-empty, 4 KiB aligned range");
+    assert_eq!(
+        heap(Some(vec![0x1000_0800, 0x1000])),
+        "device tree: xen,static-heap must be exactly one non-empty, 4 KiB aligned range"
+    );
+    assert_eq!(
+        heap(Some(vec![0x1000_0000, 0])),
+        "device tree: xen,static-heap must be exactly one non-empty, 4 KiB aligned range"
+    );
+    assert_eq!(
+        heap(Some(vec![0x1000_0000, 0x1000, 0x2000_0000, 0x1000])),
+        "device tree: xen,static-heap must be exactly one non-empty, 4 KiB aligned range"
+    );
 }
 
 #[test]
 fn stdout_path_to_missing_node_is_an_error() {
-    let t = Tree { stdout: Some("/uart@1c090000"), ..Tree::default() };
-    assert_eq!(parse_tree(&t).unwrap_err(), "device tree: stdout-path \"/uart@1c090000\" names no node");
-    let t = Tree { stdout: Some("serial7"), ..Tree::default() };
-    assert_eq!(parse_tree(&t).unwrap_err(), "device tree: stdout-path \"serial7\" names no node");
+    let t = Tree {
+        stdout: Some("/uart@1c090000"),
+        ..Tree::default()
+    };
+    assert_eq!(
+        parse_tree(&t).unwrap_err(),
+        "device tree: stdout-path \"/uart@1c090000\" names no node"
+    );
+    let t = Tree {
+        stdout: Some("serial7"),
+        ..Tree::default()
+    };
+    assert_eq!(
+        parse_tree(&t).unwrap_err(),
+        "device tree: stdout-path \"serial7\" names no node"
+    );
 }
 
 #[test]
 fn header_errors_name_the_problem() {
     let blob = Tree::default().build();
-    assert_eq!(Fdt::new(&blob[..20]).err(), Some(FdtError::Truncated { len: 20 }));
-    assert_eq!(Fdt::new(&blob[..100]).err(), Some(FdtError::BadTotalSize { total: blob.len() as u32, len: 100 }));
+    assert_eq!(
+        Fdt::new(&blob[..20]).err(),
+        Some(FdtError::Truncated { len: 20 })
+    );
+    assert_eq!(
+        Fdt::new(&blob[..100]).err(),
+        Some(FdtError::BadTotalSize {
+            total: blob.len() as u32,
+            len: 100
+        })
+    );
     let mut bad = blob.clone();
     bad[0] = 0;
     assert_eq!(Fdt::new(&bad).err(), Some(FdtError::BadMagic(0x000d_feed)));
     let mut bad = blob.clone();
     bad[20..24].copy_from_slice(&1u32.to_be_bytes());
-    assert_eq!(Fdt::new(&bad).err(), Some(FdtError::BadVersion { version: 1, last_comp: 16 }));
+    assert_eq!(
+        Fdt::new(&bad).err(),
+        Some(FdtError::BadVersion {
+            version: 1,
+            last_comp: 16
+        })
+    );
     // Structure block running past totalsize.
     let mut bad = blob.clone();
     bad[36..40].copy_from_slice(&(blob.len() as u32).to_be_bytes());
-    assert!(matches!(Fdt::new(&bad).err(), Some(FdtError::BadBlock { block: "structure", .. })));
+    assert!(matches!(
+        Fdt::new(&bad).err(),
+        Some(FdtError::BadBlock {
+            block: "structure",
+            ..
+        })
+    ));
 }
 
 #[test]
@@ -169,13 +246,22 @@ fn structure_errors_are_found_before_any_query() {
     // A property token whose length runs off the block.
     let mut bad = blob.clone();
     let root_prop = off_struct + 8; // BEGIN_NODE "" (8 bytes), then the first PROP
-    assert_eq!(u32::from_be_bytes(bad[root_prop..root_prop + 4].try_into().unwrap()), 3);
+    assert_eq!(
+        u32::from_be_bytes(bad[root_prop..root_prop + 4].try_into().unwrap()),
+        3
+    );
     bad[root_prop + 4..root_prop + 8].copy_from_slice(&0x7fff_0000u32.to_be_bytes());
-    assert_eq!(Fdt::new(&bad).err(), Some(FdtError::BadStructure(root_prop)));
+    assert_eq!(
+        Fdt::new(&bad).err(),
+        Some(FdtError::BadStructure(root_prop))
+    );
     // An unknown token.
     let mut bad = blob.clone();
     bad[root_prop..root_prop + 4].copy_from_slice(&7u32.to_be_bytes());
-    assert_eq!(Fdt::new(&bad).err(), Some(FdtError::BadStructure(root_prop)));
+    assert_eq!(
+        Fdt::new(&bad).err(),
+        Some(FdtError::BadStructure(root_prop))
+    );
 }
 
 mod fuzzish {

@@ -9,3 +9,9 @@ pub use range::PhysRange;
 
 /// The granule every mapping is aligned to (base and end).
 pub const PAGE_SIZE: u64 = 4096;
+
+// The live table and init-memory release, on the firmware target only.
+#[cfg(target_os = "none")]
+pub mod init;
+#[cfg(target_os = "none")]
+pub mod live;

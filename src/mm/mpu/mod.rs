@@ -10,8 +10,11 @@
 mod regs;
 mod table;
 
-pub use regs::{decode, encode, DecodeError, MAIR_EL2_VALUE, MPU_GRANULE, PRBAR, PRLAR};
-pub use table::{Match, Mpu, MpuError, MpuTable, Region, MAX_REGIONS, MAX_REFCOUNT};
+pub use regs::{
+    decode, encode, prbar_flags, prlar_flags, DecodeError, MAIR_EL2_VALUE, MPU_GRANULE, PRBAR,
+    PRLAR,
+};
+pub use table::{Match, Mpu, MpuError, MpuTable, Region, MAX_REFCOUNT, MAX_REGIONS};
 
 use core::fmt;
 

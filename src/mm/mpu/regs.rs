@@ -79,6 +79,20 @@ pub fn encode(range: PhysRange, attrs: Attrs) -> (u64, u64) {
     (prbar.get(), prlar.get())
 }
 
+/// The PRBAR_EL2 bits below BASE for `attrs` (SH, AP, XN), for the boot head, which
+/// builds its regions in assembly. Agrees with `encode` (tested).
+pub const fn prbar_flags(attrs: Attrs) -> u64 {
+    let sh: u64 = if attrs.mem.is_device() { 0b00 } else { 0b11 };
+    let ap: u64 = if attrs.read_only { 0b10 } else { 0b00 };
+    let xn: u64 = if attrs.exec_never { 0b10 } else { 0b00 };
+    (sh << 4) | (ap << 2) | xn
+}
+
+/// The PRLAR_EL2 bits below LIMIT for `mem` (AttrIndx, EN).
+pub const fn prlar_flags(mem: MemType) -> u64 {
+    ((mem as u64) << 1) | 1
+}
+
 /// Why a pair of register values is not a region rxen could have programmed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DecodeError {
@@ -141,6 +155,15 @@ mod tests {
         let (b, l) = encode(PhysRange::new(0x9c09_0000, 0x9c09_1000), Attrs::DEVICE);
         assert_eq!(b, 0x9c09_0000 | 0b10);
         assert_eq!(l, 0x9c09_0fc0 | 1);
+    }
+
+    #[test]
+    fn boot_head_flags_agree_with_encode() {
+        for attrs in [Attrs::TEXT, Attrs::RODATA, Attrs::DATA, Attrs::DEVICE] {
+            let (b, l) = encode(PhysRange::new(0x10000, 0x20000), attrs);
+            assert_eq!(b & 0x3f, prbar_flags(attrs));
+            assert_eq!(l & 0x3f, prlar_flags(attrs.mem));
+        }
     }
 
     #[test]

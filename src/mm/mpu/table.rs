@@ -142,12 +142,13 @@ impl MpuTable {
             if index >= count {
                 return Err(MpuError::BootIndexOutOfRange { index, count });
             }
-            let (range, attrs) = decode(prbar, prlar).map_err(|reason| MpuError::BadBootRegion {
-                index,
-                prbar,
-                prlar,
-                reason,
-            })?;
+            let (range, attrs) =
+                decode(prbar, prlar).map_err(|reason| MpuError::BadBootRegion {
+                    index,
+                    prbar,
+                    prlar,
+                    reason,
+                })?;
             t.check_range(range)?;
             t.check_wx(range, attrs)?;
             if let Some((other, r)) = t.iter().find(|(_, r)| r.range.overlaps(&range)) {

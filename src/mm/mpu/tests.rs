@@ -26,10 +26,18 @@ fn state(m: &Mpu<FakeMpu>) -> (Vec<(u8, Region)>, Vec<(u64, u64)>, usize) {
 }
 
 /// Assert that `op` fails with `expected` and changes nothing.
-fn refused(m: &mut Mpu<FakeMpu>, expected: MpuError, op: impl FnOnce(&mut Mpu<FakeMpu>) -> Result<(), MpuError>) {
+fn refused(
+    m: &mut Mpu<FakeMpu>,
+    expected: MpuError,
+    op: impl FnOnce(&mut Mpu<FakeMpu>) -> Result<(), MpuError>,
+) {
     let before = state(m);
     assert_eq!(op(m), Err(expected));
-    assert_eq!(state(m), before, "a failed operation changed the table or the hardware");
+    assert_eq!(
+        state(m),
+        before,
+        "a failed operation changed the table or the hardware"
+    );
 }
 
 #[test]
@@ -40,9 +48,17 @@ fn map_new_range_programs_lowest_free_region_with_exact_registers() {
     assert_eq!(
         m.hw().log,
         vec![
-            HwEvent::Write { index: 0, prbar: 0x8000 | 0x30 | 0b10, prlar: 0x9fc0 | (3 << 1) | 1 },
+            HwEvent::Write {
+                index: 0,
+                prbar: 0x8000 | 0x30 | 0b10,
+                prlar: 0x9fc0 | (3 << 1) | 1
+            },
             HwEvent::Sync,
-            HwEvent::Write { index: 1, prbar: 0x2000 | 0x30 | 0b1000, prlar: 0x2fc0 | (3 << 1) | 1 },
+            HwEvent::Write {
+                index: 1,
+                prbar: 0x2000 | 0x30 | 0b1000,
+                prlar: 0x2fc0 | (3 << 1) | 1
+            },
             HwEvent::Sync,
         ]
     );
@@ -74,7 +90,11 @@ fn classify_reports_not_found_exact_contained_and_partial() {
     for partial in [r(0xf000, 0x11000), r(0x13000, 0x15000), r(0xf000, 0x15000)] {
         assert_eq!(
             t.classify(partial),
-            Err(MpuError::PartialOverlap { range: partial, index: 0, region: r(0x10000, 0x14000) })
+            Err(MpuError::PartialOverlap {
+                range: partial,
+                index: 0,
+                region: r(0x10000, 0x14000)
+            })
         );
     }
 }
@@ -98,9 +118,14 @@ fn map_refcount_overflow_at_255_is_refused() {
         m.map(r(0, K4), Attrs::DATA).unwrap();
     }
     assert_eq!(m.table().get(0).unwrap().refcount, MAX_REFCOUNT);
-    refused(&mut m, MpuError::RefcountOverflow { range: r(0, K4), index: 0 }, |m| {
-        m.map(r(0, K4), Attrs::DATA).map(drop)
-    });
+    refused(
+        &mut m,
+        MpuError::RefcountOverflow {
+            range: r(0, K4),
+            index: 0,
+        },
+        |m| m.map(r(0, K4), Attrs::DATA).map(drop),
+    );
 }
 
 #[test]
@@ -109,7 +134,12 @@ fn map_with_other_attributes_over_existing_region_is_refused() {
     m.map(r(0, 2 * K4), Attrs::DATA).unwrap();
     refused(
         &mut m,
-        MpuError::AttributeMismatch { range: r(0, K4), index: 0, existing: Attrs::DATA, requested: Attrs::RODATA },
+        MpuError::AttributeMismatch {
+            range: r(0, K4),
+            index: 0,
+            existing: Attrs::DATA,
+            requested: Attrs::RODATA,
+        },
         |m| m.map(r(0, K4), Attrs::RODATA).map(drop),
     );
 }
@@ -120,7 +150,11 @@ fn map_partial_overlap_is_refused() {
     m.map(r(K4, 3 * K4), Attrs::DATA).unwrap();
     refused(
         &mut m,
-        MpuError::PartialOverlap { range: r(0, 2 * K4), index: 0, region: r(K4, 3 * K4) },
+        MpuError::PartialOverlap {
+            range: r(0, 2 * K4),
+            index: 0,
+            region: r(K4, 3 * K4),
+        },
         |m| m.map(r(0, 2 * K4), Attrs::DATA).map(drop),
     );
 }
@@ -131,24 +165,59 @@ fn map_with_no_free_region_reports_exhaustion() {
     for i in 0..3 {
         m.map(r(i * K4, (i + 1) * K4), Attrs::DATA).unwrap();
     }
-    refused(&mut m, MpuError::Exhausted { range: r(8 * K4, 9 * K4), count: 3 }, |m| {
-        m.map(r(8 * K4, 9 * K4), Attrs::DATA).map(drop)
-    });
+    refused(
+        &mut m,
+        MpuError::Exhausted {
+            range: r(8 * K4, 9 * K4),
+            count: 3,
+        },
+        |m| m.map(r(8 * K4, 9 * K4), Attrs::DATA).map(drop),
+    );
 }
 
 #[test]
 fn global_rules_reject_bad_ranges_and_wx() {
     let mut m = mpu(4);
     let wx = Attrs::normal(false, false);
-    refused(&mut m, MpuError::EmptyRange { range: r(K4, K4) }, |m| m.map(r(K4, K4), Attrs::DATA).map(drop));
-    refused(&mut m, MpuError::EmptyRange { range: r(2 * K4, K4) }, |m| m.map(r(2 * K4, K4), Attrs::DATA).map(drop));
-    refused(&mut m, MpuError::Misaligned { range: r(0x40, K4) }, |m| m.map(r(0x40, K4), Attrs::DATA).map(drop));
-    refused(&mut m, MpuError::Misaligned { range: r(0, 0x1040) }, |m| m.map(r(0, 0x1040), Attrs::DATA).map(drop));
+    refused(&mut m, MpuError::EmptyRange { range: r(K4, K4) }, |m| {
+        m.map(r(K4, K4), Attrs::DATA).map(drop)
+    });
+    refused(
+        &mut m,
+        MpuError::EmptyRange {
+            range: r(2 * K4, K4),
+        },
+        |m| m.map(r(2 * K4, K4), Attrs::DATA).map(drop),
+    );
+    refused(&mut m, MpuError::Misaligned { range: r(0x40, K4) }, |m| {
+        m.map(r(0x40, K4), Attrs::DATA).map(drop)
+    });
+    refused(
+        &mut m,
+        MpuError::Misaligned {
+            range: r(0, 0x1040),
+        },
+        |m| m.map(r(0, 0x1040), Attrs::DATA).map(drop),
+    );
     let high = r(1 << 40, (1 << 40) + K4);
-    refused(&mut m, MpuError::OutOfPhysRange { range: high, pa_bits: 40 }, |m| m.map(high, Attrs::DATA).map(drop));
+    refused(
+        &mut m,
+        MpuError::OutOfPhysRange {
+            range: high,
+            pa_bits: 40,
+        },
+        |m| m.map(high, Attrs::DATA).map(drop),
+    );
     // The last page below the limit is fine.
     assert!(m.map(r((1 << 40) - K4, 1 << 40), Attrs::DATA).is_ok());
-    refused(&mut m, MpuError::WritableExecutable { range: r(0, K4), attrs: wx }, |m| m.map(r(0, K4), wx).map(drop));
+    refused(
+        &mut m,
+        MpuError::WritableExecutable {
+            range: r(0, K4),
+            attrs: wx,
+        },
+        |m| m.map(r(0, K4), wx).map(drop),
+    );
 }
 
 #[test]
@@ -161,7 +230,14 @@ fn modify_changes_permissions_of_exact_region_mapped_once() {
     assert_eq!(m.modify(r(K4, 3 * K4), Attrs::DATA), Ok(()));
     assert_eq!(
         m.hw().log,
-        vec![HwEvent::Write { index: 1, prbar: K4 | 0x30 | 0b10, prlar: 0x2fc0 | (3 << 1) | 1 }, HwEvent::Sync]
+        vec![
+            HwEvent::Write {
+                index: 1,
+                prbar: K4 | 0x30 | 0b10,
+                prlar: 0x2fc0 | (3 << 1) | 1
+            },
+            HwEvent::Sync
+        ]
     );
     assert_eq!(m.table().get(1).unwrap().attrs, Attrs::DATA);
 }
@@ -173,29 +249,67 @@ fn modify_with_equal_attributes_is_a_no_op() {
     m.map(r(0, K4), Attrs::DATA).unwrap();
     let before = state(&m);
     assert_eq!(m.modify(r(0, K4), Attrs::DATA), Ok(()));
-    assert_eq!(state(&m), before, "equal attributes must neither write nor bump the refcount");
+    assert_eq!(
+        state(&m),
+        before,
+        "equal attributes must neither write nor bump the refcount"
+    );
 }
 
 #[test]
 fn modify_refuses_memory_type_change_partial_range_shared_region_and_unmapped() {
     let mut m = mpu(4);
     m.map(r(0, 2 * K4), Attrs::DATA).unwrap();
-    let dev = Attrs { mem: MemType::DeviceNgnre, read_only: false, exec_never: true };
+    let dev = Attrs {
+        mem: MemType::DeviceNgnre,
+        read_only: false,
+        exec_never: true,
+    };
     refused(
         &mut m,
-        MpuError::MemTypeChange { range: r(0, 2 * K4), index: 0, from: MemType::Normal, to: MemType::DeviceNgnre },
+        MpuError::MemTypeChange {
+            range: r(0, 2 * K4),
+            index: 0,
+            from: MemType::Normal,
+            to: MemType::DeviceNgnre,
+        },
         |m| m.modify(r(0, 2 * K4), dev),
     );
-    refused(&mut m, MpuError::PartialRange { range: r(0, K4), index: 0, region: r(0, 2 * K4) }, |m| {
-        m.modify(r(0, K4), Attrs::RODATA)
-    });
-    refused(&mut m, MpuError::NotMapped { range: r(4 * K4, 5 * K4) }, |m| m.modify(r(4 * K4, 5 * K4), Attrs::RODATA));
+    refused(
+        &mut m,
+        MpuError::PartialRange {
+            range: r(0, K4),
+            index: 0,
+            region: r(0, 2 * K4),
+        },
+        |m| m.modify(r(0, K4), Attrs::RODATA),
+    );
+    refused(
+        &mut m,
+        MpuError::NotMapped {
+            range: r(4 * K4, 5 * K4),
+        },
+        |m| m.modify(r(4 * K4, 5 * K4), Attrs::RODATA),
+    );
     m.map(r(0, 2 * K4), Attrs::DATA).unwrap();
-    refused(&mut m, MpuError::SharedRegion { range: r(0, 2 * K4), index: 0, mappings: 2 }, |m| {
-        m.modify(r(0, 2 * K4), Attrs::RODATA)
-    });
+    refused(
+        &mut m,
+        MpuError::SharedRegion {
+            range: r(0, 2 * K4),
+            index: 0,
+            mappings: 2,
+        },
+        |m| m.modify(r(0, 2 * K4), Attrs::RODATA),
+    );
     let wx = Attrs::normal(false, false);
-    refused(&mut m, MpuError::WritableExecutable { range: r(0, 2 * K4), attrs: wx }, |m| m.modify(r(0, 2 * K4), wx));
+    refused(
+        &mut m,
+        MpuError::WritableExecutable {
+            range: r(0, 2 * K4),
+            attrs: wx,
+        },
+        |m| m.modify(r(0, 2 * K4), wx),
+    );
 }
 
 #[test]
@@ -209,9 +323,27 @@ fn unmap_drops_references_then_disables_exact_region() {
     assert_eq!(m.table().get(0).unwrap().refcount, 0);
     assert!(m.hw().log.is_empty());
     // Mapped once: only the exact range may unmap it.
-    refused(&mut m, MpuError::PartialRange { range: r(0, K4), index: 0, region: r(0, 2 * K4) }, |m| m.unmap(r(0, K4)));
+    refused(
+        &mut m,
+        MpuError::PartialRange {
+            range: r(0, K4),
+            index: 0,
+            region: r(0, 2 * K4),
+        },
+        |m| m.unmap(r(0, K4)),
+    );
     assert_eq!(m.unmap(r(0, 2 * K4)), Ok(()));
-    assert_eq!(m.hw().log, vec![HwEvent::Write { index: 0, prbar: 0, prlar: 0 }, HwEvent::Sync]);
+    assert_eq!(
+        m.hw().log,
+        vec![
+            HwEvent::Write {
+                index: 0,
+                prbar: 0,
+                prlar: 0
+            },
+            HwEvent::Sync
+        ]
+    );
     assert!(m.table().get(0).is_none());
     assert_eq!(m.table().used_count(), 0);
 }
@@ -220,10 +352,20 @@ fn unmap_drops_references_then_disables_exact_region() {
 fn unmap_of_unmapped_or_partially_overlapping_range_is_refused() {
     let mut m = mpu(4);
     m.map(r(K4, 3 * K4), Attrs::DATA).unwrap();
-    refused(&mut m, MpuError::NotMapped { range: r(8 * K4, 9 * K4) }, |m| m.unmap(r(8 * K4, 9 * K4)));
     refused(
         &mut m,
-        MpuError::PartialOverlap { range: r(0, 2 * K4), index: 0, region: r(K4, 3 * K4) },
+        MpuError::NotMapped {
+            range: r(8 * K4, 9 * K4),
+        },
+        |m| m.unmap(r(8 * K4, 9 * K4)),
+    );
+    refused(
+        &mut m,
+        MpuError::PartialOverlap {
+            range: r(0, 2 * K4),
+            index: 0,
+            region: r(K4, 3 * K4),
+        },
         |m| m.unmap(r(0, 2 * K4)),
     );
 }
@@ -234,9 +376,14 @@ fn ioremap_maps_device_memory_rw_xn_and_refuses_normal_memory() {
     let uart = r(0x9c09_0000, 0x9c09_1000);
     assert_eq!(m.ioremap(uart, MemType::DeviceNgnrne), Ok(0x9c09_0000));
     assert_eq!(m.hw().regs[0], (0x9c09_0000 | 0b10, 0x9c09_0fc0 | 1));
-    refused(&mut m, MpuError::NotDevice { range: uart, mem: MemType::Normal }, |m| {
-        m.ioremap(uart, MemType::Normal).map(drop)
-    });
+    refused(
+        &mut m,
+        MpuError::NotDevice {
+            range: uart,
+            mem: MemType::Normal,
+        },
+        |m| m.ioremap(uart, MemType::Normal).map(drop),
+    );
 }
 
 #[test]
@@ -248,19 +395,36 @@ fn shrink_moves_base_of_exact_region_mapped_once() {
     assert_eq!(m.shrink(init_data_bss, r(0x24000, 0x30000)), Ok(()));
     assert_eq!(
         m.hw().log,
-        vec![HwEvent::Write { index: 0, prbar: 0x24000 | 0x30 | 0b10, prlar: 0x2ffc0 | (3 << 1) | 1 }, HwEvent::Sync]
+        vec![
+            HwEvent::Write {
+                index: 0,
+                prbar: 0x24000 | 0x30 | 0b10,
+                prlar: 0x2ffc0 | (3 << 1) | 1
+            },
+            HwEvent::Sync
+        ]
     );
     assert_eq!(m.table().get(0).unwrap().range, r(0x24000, 0x30000));
     // Growing, or a range outside, is refused.
     refused(
         &mut m,
-        MpuError::BadShrink { range: r(0x20000, 0x30000), index: 0, region: r(0x24000, 0x30000) },
+        MpuError::BadShrink {
+            range: r(0x20000, 0x30000),
+            index: 0,
+            region: r(0x24000, 0x30000),
+        },
         |m| m.shrink(r(0x24000, 0x30000), r(0x20000, 0x30000)),
     );
     m.map(r(0x24000, 0x30000), Attrs::DATA).unwrap();
-    refused(&mut m, MpuError::SharedRegion { range: r(0x24000, 0x30000), index: 0, mappings: 2 }, |m| {
-        m.shrink(r(0x24000, 0x30000), r(0x28000, 0x30000))
-    });
+    refused(
+        &mut m,
+        MpuError::SharedRegion {
+            range: r(0x24000, 0x30000),
+            index: 0,
+            mappings: 2,
+        },
+        |m| m.shrink(r(0x24000, 0x30000), r(0x28000, 0x30000)),
+    );
 }
 
 #[test]
@@ -273,15 +437,27 @@ fn from_programmed_rebuilds_mirror_and_rejects_bad_boot_regions() {
     assert_eq!(t.get(3).unwrap().attrs, Attrs::DATA);
     assert_eq!(
         MpuTable::from_programmed(16, 40, [(16, tb, tl)]).err(),
-        Some(MpuError::BootIndexOutOfRange { index: 16, count: 16 })
+        Some(MpuError::BootIndexOutOfRange {
+            index: 16,
+            count: 16
+        })
     );
     assert_eq!(
         MpuTable::from_programmed(16, 40, [(0, tb, tl & !1)]).err(),
-        Some(MpuError::BadBootRegion { index: 0, prbar: tb, prlar: tl & !1, reason: DecodeError::Disabled })
+        Some(MpuError::BadBootRegion {
+            index: 0,
+            prbar: tb,
+            prlar: tl & !1,
+            reason: DecodeError::Disabled
+        })
     );
     assert_eq!(
         MpuTable::from_programmed(16, 40, [(0, tb, tl), (1, tb, tl)]).err(),
-        Some(MpuError::PartialOverlap { range: r(0, 0x4000), index: 0, region: r(0, 0x4000) })
+        Some(MpuError::PartialOverlap {
+            range: r(0, 0x4000),
+            index: 0,
+            region: r(0, 0x4000)
+        })
     );
 }
 
@@ -289,8 +465,10 @@ fn from_programmed_rebuilds_mirror_and_rejects_bad_boot_regions() {
 fn dump_lists_index_range_permissions_type_and_refcount() {
     let mut m = mpu(16);
     m.map(r(0, 0x5000), Attrs::TEXT).unwrap();
-    m.ioremap(r(0x9c09_0000, 0x9c09_1000), MemType::DeviceNgnrne).unwrap();
-    m.ioremap(r(0x9c09_0000, 0x9c09_1000), MemType::DeviceNgnrne).unwrap();
+    m.ioremap(r(0x9c09_0000, 0x9c09_1000), MemType::DeviceNgnrne)
+        .unwrap();
+    m.ioremap(r(0x9c09_0000, 0x9c09_1000), MemType::DeviceNgnrne)
+        .unwrap();
     let dump = format!("{}", m.table());
     assert_eq!(
         dump,
@@ -302,10 +480,23 @@ fn dump_lists_index_range_permissions_type_and_refcount() {
 
 #[test]
 fn errors_name_the_range_and_the_rule() {
-    let e = MpuError::PartialOverlap { range: r(0, 0x2000), index: 3, region: r(0x1000, 0x3000) };
-    assert_eq!(e.to_string(), "range [0x0, 0x2000) partially overlaps MPU region 3 [0x1000, 0x3000)");
-    let e = MpuError::Exhausted { range: r(0, 0x1000), count: 16 };
-    assert_eq!(e.to_string(), "range [0x0, 0x1000): all 16 MPU regions are in use");
+    let e = MpuError::PartialOverlap {
+        range: r(0, 0x2000),
+        index: 3,
+        region: r(0x1000, 0x3000),
+    };
+    assert_eq!(
+        e.to_string(),
+        "range [0x0, 0x2000) partially overlaps MPU region 3 [0x1000, 0x3000)"
+    );
+    let e = MpuError::Exhausted {
+        range: r(0, 0x1000),
+        count: 16,
+    };
+    assert_eq!(
+        e.to_string(),
+        "range [0x0, 0x1000): all 16 MPU regions are in use"
+    );
 }
 
 mod model {
@@ -323,7 +514,10 @@ mod model {
     const PA_BITS: u8 = 20;
 
     fn valid(range: PhysRange) -> bool {
-        range.start < range.end && range.start % K4 == 0 && range.end % K4 == 0 && range.end <= 1 << PA_BITS
+        range.start < range.end
+            && range.start % K4 == 0
+            && range.end % K4 == 0
+            && range.end <= 1 << PA_BITS
     }
 
     impl Model {
@@ -396,7 +590,11 @@ mod model {
                 return false;
             }
             match self.hit(range) {
-                Some(i) if self.maps[i].0 == range && range.contains_range(&new) && self.maps[i].2 == 1 => {
+                Some(i)
+                    if self.maps[i].0 == range
+                        && range.contains_range(&new)
+                        && self.maps[i].2 == 1 =>
+                {
                     self.maps[i].0 = new;
                     true
                 }
@@ -428,7 +626,11 @@ mod model {
             Just(Attrs::DATA),
             Just(Attrs::DEVICE),
             Just(Attrs::normal(false, false)),
-            Just(Attrs { mem: MemType::NormalNc, read_only: false, exec_never: true }),
+            Just(Attrs {
+                mem: MemType::NormalNc,
+                read_only: false,
+                exec_never: true
+            }),
         ]
     }
 
@@ -444,7 +646,10 @@ mod model {
     fn check_invariants(m: &Mpu<FakeMpu>, model: &Model) {
         let t = m.table();
         // Table and model agree on every mapping and its reference count.
-        let mut got: Vec<_> = t.iter().map(|(_, r)| (r.range, r.attrs, r.refcount as u16 + 1)).collect();
+        let mut got: Vec<_> = t
+            .iter()
+            .map(|(_, r)| (r.range, r.attrs, r.refcount as u16 + 1))
+            .collect();
         let mut want = model.maps.clone();
         got.sort_by_key(|x| x.0);
         want.sort_by_key(|x| x.0);
@@ -458,7 +663,11 @@ mod model {
             }
         }
         // No two enabled regions overlap; none is writable and executable.
-        let enabled: Vec<_> = m.hw().enabled().map(|i| decode(m.hw().regs[i as usize].0, m.hw().regs[i as usize].1).unwrap()).collect();
+        let enabled: Vec<_> = m
+            .hw()
+            .enabled()
+            .map(|i| decode(m.hw().regs[i as usize].0, m.hw().regs[i as usize].1).unwrap())
+            .collect();
         for (a, (ra, aa)) in enabled.iter().enumerate() {
             assert!(!aa.is_writable_executable());
             for (rb, _) in &enabled[a + 1..] {

@@ -1,0 +1,52 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# rxen: `make` builds the image, `make run` boots it (FVP if installed, else r82sim),
+# `make test` runs every test. Each installs what it needs on first use.
+
+TARGET  := aarch64-unknown-none-softfloat
+PROFILE := firmware
+ELF     := target/$(TARGET)/$(PROFILE)/rxen
+BUILD   := build
+HOST    := $(shell rustc -vV 2>/dev/null | sed -n 's/^host: //p')
+LLVM    := $(shell rustc --print sysroot 2>/dev/null)/lib/rustlib/$(HOST)/bin
+SIM     := target/release/r82sim
+
+.PHONY: all image deps sim run test lint bench clean FORCE
+
+all: image
+
+deps:
+	@scripts/install-deps.sh
+
+image: $(BUILD)/rxen $(BUILD)/rxen.bin
+
+$(BUILD)/rxen: deps FORCE
+	cargo build -p rxen --target $(TARGET) --profile $(PROFILE)
+	@mkdir -p $(BUILD)
+	cp $(ELF) $@
+
+$(BUILD)/rxen.bin: $(BUILD)/rxen
+	$(LLVM)/llvm-objcopy -O binary $< $@
+	@$(LLVM)/llvm-size -A $< | grep -E '^\.(text|rodata|data|init|bss)' || true
+
+sim: deps
+	cargo build --release -p r82sim
+
+# Boot the image: on the FVP when FVP_BaseR_AEMv8R is installed, else in r82sim.
+run: image sim
+	scripts/run-fvp.sh $(BUILD)/rxen
+
+# Everything CI checks: formatting, lints for host and target, host unit and
+# property tests, the simulator's architecture tests and the rxen boot tests.
+test: image sim lint
+	RXEN_IMAGE=$(CURDIR)/$(BUILD)/rxen cargo test --workspace --release
+
+lint: deps
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets --release -- -D warnings
+	cargo clippy -p rxen --target $(TARGET) --profile $(PROFILE) -- -D warnings
+
+clean:
+	cargo clean
+	rm -rf $(BUILD)
+
+FORCE:

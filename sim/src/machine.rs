@@ -1,0 +1,1258 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//! The machine: Unicorn plus the models, wired together.
+//!
+//! How the architecture is obtained from Unicorn (see shared/docs/UNICORN-NOTES.md):
+//! - The EL2 MPU is enforced by the virtual-TLB hook, which grants a page only what
+//!   every 64-byte block of it allows. A refused fill stops emulation; the faulting
+//!   instruction is then single-stepped with everything granted and its exact accesses
+//!   recorded, checked against the MPU byte by byte, and either kept (the access was
+//!   allowed: a page cut by a region boundary) or rolled back and turned into an abort.
+//! - Synchronous exceptions Unicorn reports through the interrupt hook (and those the
+//!   MPU raises) are entered here: ESR/FAR/ELR/SPSR_EL2, PSTATE, SP, VBAR_EL2 offset.
+//! - PMSA and ID registers and the counter are served by the MRS/MSR hook. A write to
+//!   an MPU register or SCTLR_EL2 stops emulation so that the TLB and translated code
+//!   are flushed before the next instruction runs.
+use std::io::Write;
+
+use object::{Object, ObjectSymbol};
+use unicorn_engine::{
+    uc_error, Arch, Arm64CpuModel, Arm64Insn, HookType, MemType, Mode, Prot, RegisterARM64,
+    RegisterARM64CP, TlbEntry, TlbType, Unicorn,
+};
+
+use crate::devices::{Pl011, V2m, V2mRequest, UART_BASES, UART_SIZE, V2M_SIZE, V2M_SYSREGS};
+use crate::exit_status;
+use crate::mpu::{Access, Fault, Mpu, Regime, SCTLR_M, SCTLR_WXN};
+use crate::syndrome::{self, data_abort_iss, esr};
+
+pub const DRAM_BASE: u64 = 0;
+pub const DRAM_SIZE: u64 = 0x8000_0000;
+pub const FLASH0_BASE: u64 = 0x8800_0000;
+pub const FLASH0_SIZE: u64 = 0x0400_0000;
+/// Where the device tree is placed (x0 points here).
+pub const DTB_ADDR: u64 = 0x7f00_0000;
+pub const DTB_MAX: u64 = 0x0100_0000;
+/// The default `xen,static-heap`: 16 MiB at 256 MiB.
+pub const DEFAULT_STATIC_HEAP: (u64, u64) = (0x1000_0000, 0x0100_0000);
+/// The generic timer frequency, as on the FVP.
+pub const COUNTER_HZ: u64 = 100_000_000;
+/// Instructions per counter tick: the counter runs as if one instruction took 1 ns.
+pub const INSNS_PER_TICK: u64 = 10;
+/// emu_start's `until`: never reached (outside the physical address range).
+const UNTIL: u64 = 1 << 48;
+const PAGE: u64 = 1024;
+
+const INSN_ISB: u32 = 0xd503_3fdf;
+const INSN_WFI: u32 = 0xd503_207f;
+const INSN_HLT_SEMIHOSTING: u32 = 0xd45e_0000;
+
+/// Cortex-R82 identification.
+const MIDR: u64 = 0x410f_d150;
+const MPIDR: u64 = 0x8000_0000;
+/// MSA = 0xF (see MSA_frac), MSA_frac = 1 (PMSAv8-64 only), PARange = 40 bits.
+const ID_AA64MMFR0: u64 = (1 << 52) | (0xf << 48) | 2;
+pub const PA_BITS: u8 = 40;
+/// EL0, EL1, EL2 AArch64; no EL3; FP and AdvSIMD; GIC system registers.
+const ID_AA64PFR0: u64 = 0x0100_0111;
+
+/// Options of a run.
+pub struct Config {
+    pub mpu_regions: u8,
+    /// A device tree to pass instead of the generated one.
+    pub dtb: Option<Vec<u8>>,
+    /// Pass x0 = 0 (no device tree), as the FVP's `-a` does.
+    pub no_dtb: bool,
+    pub bootargs: Option<String>,
+    pub static_heap: Option<(u64, u64)>,
+    pub max_insns: u64,
+    pub trace_exceptions: bool,
+    pub strict: bool,
+    pub profile: Vec<String>,
+    /// Where console output goes as it is produced (it is also kept for `console()`).
+    pub echo: Option<Box<dyn Write>>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            mpu_regions: 16,
+            dtb: None,
+            no_dtb: false,
+            bootargs: None,
+            static_heap: Some(DEFAULT_STATIC_HEAP),
+            max_insns: 10_000_000_000,
+            trace_exceptions: false,
+            strict: false,
+            profile: Vec::new(),
+            echo: None,
+        }
+    }
+}
+
+/// Why a run ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StopReason {
+    /// Semihosting SYS_EXIT / SYS_EXIT_EXTENDED.
+    Exit {
+        status: u64,
+        reason: u64,
+    },
+    /// V2M SYS_CFGCTRL shutdown or reboot.
+    Shutdown {
+        reboot: bool,
+    },
+    Watchdog {
+        insns: u64,
+    },
+    Parked {
+        pc: u64,
+    },
+    NoVector {
+        esr: u64,
+        elr: u64,
+    },
+    HostError(String),
+}
+
+impl StopReason {
+    pub fn status(&self) -> i32 {
+        match self {
+            Self::Exit { status, reason } if *reason == ADP_STOPPED_APPLICATION_EXIT => {
+                (*status & 0xff) as i32
+            }
+            Self::Exit { .. } => 1,
+            Self::Shutdown { .. } => 0,
+            Self::Watchdog { .. } => exit_status::WATCHDOG,
+            Self::Parked { .. } => exit_status::PARKED,
+            Self::NoVector { .. } => exit_status::NO_VECTOR,
+            Self::HostError(_) => exit_status::HOST_ERROR,
+        }
+    }
+
+    /// One line for stderr when the stop is not the image's own exit.
+    pub fn describe(&self) -> Option<String> {
+        match self {
+            Self::Exit { reason, .. } if *reason == ADP_STOPPED_APPLICATION_EXIT => None,
+            Self::Exit { reason, status } => Some(format!(
+                "semihosting exit with reason {reason:#x} (subcode {status:#x})"
+            )),
+            Self::Shutdown { reboot: false } => None,
+            Self::Shutdown { reboot: true } => {
+                Some("reboot requested through SYS_CFGCTRL: stopping".into())
+            }
+            Self::Watchdog { insns } => Some(format!(
+                "watchdog: {insns} instructions executed (--max-insns)"
+            )),
+            Self::Parked { pc } => Some(format!(
+                "core parked in WFI at {pc:#x} with no wake-up source"
+            )),
+            Self::NoVector { esr, elr } => Some(format!(
+                "exception before VBAR_EL2 was set, at ELR {elr:#x}: {}",
+                syndrome::describe(*esr)
+            )),
+            Self::HostError(e) => Some(format!("simulator error: {e}")),
+        }
+    }
+}
+
+/// The result of `Machine::run`.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    pub reason: StopReason,
+    pub status: i32,
+    pub insns: u64,
+}
+
+const ADP_STOPPED_APPLICATION_EXIT: u64 = 0x20026;
+
+/// One access recorded while single-stepping a faulting instruction.
+struct Recorded {
+    addr: u64,
+    size: usize,
+    write: bool,
+    old: Vec<u8>,
+}
+
+/// Everything the hooks share.
+struct State {
+    mpu: Mpu,
+    sctlr: u64,
+    vbar_set: bool,
+    vsctlr: u64,
+    insns: u64,
+    block_addr: u64,
+    insns_before_block: u64,
+    max_insns: u64,
+    refused: Option<(u64, MemType)>,
+    unmapped: Option<(u64, MemType)>,
+    permissive: bool,
+    recorded: Vec<Recorded>,
+    pending: Option<(u32, u64)>,
+    mpu_changed: bool,
+    stop: Option<StopReason>,
+    uarts: [Pl011; 4],
+    v2m: V2m,
+    console: Vec<u8>,
+    echo: Option<Box<dyn Write>>,
+    trace: bool,
+    strict: Strict,
+    profile: Vec<(String, u64, Option<u64>)>,
+}
+
+/// `--strict` bookkeeping.
+#[derive(Default)]
+struct Strict {
+    on: bool,
+    warnings: Vec<String>,
+    /// PRSELR was written and no ISB has executed since.
+    selr_pending: bool,
+    /// A region was written (index, old and new range, warned yet) and no ISB since.
+    region_pending: Option<(u8, (u64, u64), (u64, u64), bool)>,
+    /// Ranges that lost execute permission with no IC IALLU since.
+    stale_exec: Vec<(u64, u64, u8)>,
+    reported_overlaps: Vec<(u8, u8)>,
+}
+
+impl State {
+    fn exact_insns(&self, pc: u64) -> u64 {
+        if pc >= self.block_addr
+            && pc < self.block_addr + 4 * (self.insns - self.insns_before_block + 1)
+        {
+            self.insns_before_block + (pc - self.block_addr) / 4
+        } else {
+            self.insns
+        }
+    }
+
+    fn emit(&mut self, bytes: &[u8]) {
+        self.console.extend_from_slice(bytes);
+        if let Some(w) = self.echo.as_mut() {
+            let _ = w.write_all(bytes);
+            let _ = w.flush();
+        }
+    }
+
+    fn warn(&mut self, msg: String) {
+        eprintln!("r82sim: strict: {msg}");
+        self.strict.warnings.push(msg);
+    }
+}
+
+fn cp(op0: u32, op1: u32, crn: u32, crm: u32, op2: u32) -> RegisterARM64CP {
+    RegisterARM64CP {
+        crn,
+        crm,
+        op0,
+        op1,
+        op2,
+        val: 0,
+    }
+}
+
+fn exec_allowed(r: &crate::mpu::RegionRegs, sctlr: u64) -> bool {
+    r.enabled() && !r.xn_el2() && !(!r.read_only() && sctlr & SCTLR_WXN != 0)
+}
+
+/// A simulated FVP BaseR with one Cortex-R82.
+pub struct Machine {
+    uc: Unicorn<'static, State>,
+    entry: u64,
+    x0: u64,
+    symbols: Vec<(String, u64)>,
+}
+
+type Uc<'a> = Unicorn<'a, State>;
+
+fn host<E: std::fmt::Debug>(what: &str) -> impl FnOnce(E) -> String + '_ {
+    move |e| format!("{what}: {e:?}")
+}
+
+impl Machine {
+    pub fn new(cfg: Config) -> Result<Self, String> {
+        let state = State {
+            mpu: Mpu::new(cfg.mpu_regions),
+            sctlr: 0,
+            vbar_set: false,
+            vsctlr: 0,
+            insns: 0,
+            block_addr: 0,
+            insns_before_block: 0,
+            max_insns: cfg.max_insns,
+            refused: None,
+            unmapped: None,
+            permissive: false,
+            recorded: Vec::new(),
+            pending: None,
+            mpu_changed: false,
+            stop: None,
+            uarts: Default::default(),
+            v2m: V2m::default(),
+            console: Vec::new(),
+            echo: cfg.echo,
+            trace: cfg.trace_exceptions,
+            strict: Strict {
+                on: cfg.strict,
+                ..Default::default()
+            },
+            profile: Vec::new(),
+        };
+        let mut uc = Unicorn::new_with_data(Arch::ARM64, Mode::LITTLE_ENDIAN, state)
+            .map_err(host("unicorn"))?;
+        uc.ctl_set_cpu_model(Arm64CpuModel::MAX as i32)
+            .map_err(host("cpu model"))?;
+        uc.ctl_set_tlb_type(TlbType::VIRTUAL)
+            .map_err(host("tlb type"))?;
+        uc.mem_map(DRAM_BASE, DRAM_SIZE, Prot::ALL)
+            .map_err(host("map DRAM"))?;
+        uc.mem_map(FLASH0_BASE, FLASH0_SIZE, Prot::ALL)
+            .map_err(host("map flash"))?;
+        for (i, base) in UART_BASES.iter().enumerate() {
+            uc.mmio_map(
+                *base,
+                UART_SIZE,
+                Some(move |uc: &mut Uc, off: u64, _size: usize| {
+                    uc.get_data().uarts[i].read(off) as u64
+                }),
+                Some(move |uc: &mut Uc, off: u64, _size: usize, v: u64| {
+                    let s = uc.get_data_mut();
+                    if let Some(b) = s.uarts[i].write(off, v as u32) {
+                        if i == 0 {
+                            s.emit(&[b]);
+                        }
+                    }
+                }),
+            )
+            .map_err(host("map UART"))?;
+        }
+        uc.mmio_map(
+            V2M_SYSREGS,
+            V2M_SIZE,
+            Some(|uc: &mut Uc, off: u64, _size: usize| uc.get_data().v2m.read(off) as u64),
+            Some(|uc: &mut Uc, off: u64, _size: usize, v: u64| {
+                if let Some(req) = uc.get_data_mut().v2m.write(off, v as u32) {
+                    uc.get_data_mut().stop = Some(StopReason::Shutdown {
+                        reboot: req == V2mRequest::Reboot,
+                    });
+                    let _ = uc.emu_stop();
+                }
+            }),
+        )
+        .map_err(host("map V2M"))?;
+        Self::install_hooks(&mut uc)?;
+
+        // Reset: EL2h with DAIF masked. The SCR_EL3 write refreshes Unicorn's cached
+        // state so EL2 system registers are reachable (its A-profile model has EL3).
+        uc.reg_write(RegisterARM64::PSTATE, 0x3c9)
+            .map_err(host("pstate"))?;
+        let mut scr = cp(3, 6, 1, 1, 0);
+        scr.val = (1 << 0) | (1 << 8) | (1 << 10);
+        uc.reg_write_arm64_coproc(&scr).map_err(host("SCR_EL3"))?;
+        Ok(Self {
+            uc,
+            entry: 0,
+            x0: 0,
+            symbols: Vec::new(),
+        })
+    }
+
+    fn install_hooks(uc: &mut Uc) -> Result<(), String> {
+        uc.add_block_hook(1, 0, |uc, addr, size| {
+            let s = uc.get_data_mut();
+            s.block_addr = addr;
+            s.insns_before_block = s.insns;
+            s.insns += size as u64 / 4;
+            if s.insns >= s.max_insns && s.stop.is_none() {
+                s.stop = Some(StopReason::Watchdog { insns: s.insns });
+                let _ = uc.emu_stop();
+            }
+        })
+        .map_err(host("block hook"))?;
+
+        uc.add_tlb_hook(0, u64::MAX, |uc, addr, ty| {
+            let page = addr & !(PAGE - 1);
+            let s = uc.get_data_mut();
+            if s.permissive || page == (UNTIL - 1) & !(PAGE - 1) {
+                return Some(TlbEntry {
+                    paddr: page,
+                    perms: Prot::ALL,
+                });
+            }
+            let (r, w, x) = s.mpu.page_perms(page, PAGE, s.sctlr);
+            if s.strict.on && s.sctlr & SCTLR_M != 0 {
+                strict_on_access(s, page, ty);
+            }
+            let allowed = match ty {
+                MemType::WRITE => w,
+                MemType::FETCH => x,
+                _ => r,
+            };
+            if !allowed {
+                s.refused = Some((addr, ty));
+                return None;
+            }
+            let mut perms = Prot::NONE;
+            if r {
+                perms = perms | Prot::READ;
+            }
+            if w {
+                perms = perms | Prot::WRITE;
+            }
+            if x {
+                perms = perms | Prot::EXEC;
+            }
+            Some(TlbEntry { paddr: page, perms })
+        })
+        .map_err(host("tlb hook"))?;
+
+        uc.add_insn_sys_hook_arm64(Arm64Insn::UC_ARM64_INS_MRS, 1, 0, |uc, reg, c| {
+            let pc = uc.reg_read(RegisterARM64::PC).unwrap_or(0);
+            let enc = (c.op0, c.op1, c.crn, c.crm, c.op2);
+            let Some(v) = sysreg_read(uc.get_data_mut(), enc, pc) else {
+                return false;
+            };
+            let _ = uc.reg_write(reg, v);
+            skip(uc, enc, pc);
+            true
+        })
+        .map_err(host("mrs hook"))?;
+
+        uc.add_insn_sys_hook_arm64(Arm64Insn::UC_ARM64_INS_MSR, 1, 0, |uc, reg, c| {
+            let pc = uc.reg_read(RegisterARM64::PC).unwrap_or(0);
+            let v = if reg == RegisterARM64::XZR {
+                0
+            } else {
+                uc.reg_read(reg).unwrap_or(c.val)
+            };
+            let enc = (c.op0, c.op1, c.crn, c.crm, c.op2);
+            let (handled, stop) = sysreg_write(uc.get_data_mut(), enc, v, pc);
+            if stop {
+                uc.get_data_mut().mpu_changed = true;
+                let _ = uc.emu_stop();
+            }
+            if handled {
+                skip(uc, enc, pc);
+            }
+            handled
+        })
+        .map_err(host("msr hook"))?;
+
+        uc.add_insn_sys_hook_arm64(Arm64Insn::UC_ARM64_INS_SYS, 1, 0, |uc, _reg, c| {
+            // IC IALLU / IC IALLUIS: stale instructions are gone.
+            if c.op1 == 0 && c.crn == 7 && (c.crm == 5 || c.crm == 1) && c.op2 == 0 {
+                uc.get_data_mut().strict.stale_exec.clear();
+            }
+            false
+        })
+        .map_err(host("sys hook"))?;
+
+        uc.add_intr_hook(|uc, intno| {
+            let pc = uc.reg_read(RegisterARM64::PC).unwrap_or(0);
+            uc.get_data_mut().pending = Some((intno, pc));
+            let _ = uc.emu_stop();
+        })
+        .map_err(host("interrupt hook"))?;
+
+        uc.add_mem_hook(
+            HookType::MEM_READ_UNMAPPED
+                | HookType::MEM_WRITE_UNMAPPED
+                | HookType::MEM_FETCH_UNMAPPED,
+            1,
+            0,
+            |uc, ty, addr, _size, _v| {
+                uc.get_data_mut().unmapped = Some((addr, ty));
+                false
+            },
+        )
+        .map_err(host("unmapped hook"))?;
+        Ok(())
+    }
+
+    /// Load an ELF image (PT_LOAD segments at their physical addresses) and the device
+    /// tree; the core will start at the entry point with x0 = the tree.
+    pub fn load_elf(&mut self, elf: &[u8], cfg_dtb: DtbChoice) -> Result<(), String> {
+        use object::elf::{FileHeader64, PT_LOAD};
+        use object::read::elf::{FileHeader, ProgramHeader};
+        use object::LittleEndian as LE;
+        let header = FileHeader64::<LE>::parse(elf).map_err(|e| format!("ELF: {e}"))?;
+        if header.e_machine(LE) != object::elf::EM_AARCH64 {
+            return Err("ELF: not an AArch64 image".into());
+        }
+        for ph in header
+            .program_headers(LE, elf)
+            .map_err(|e| format!("ELF: {e}"))?
+        {
+            if ph.p_type(LE) != PT_LOAD {
+                continue;
+            }
+            let paddr = ph.p_paddr(LE);
+            let memsz = ph.p_memsz(LE);
+            let data = ph
+                .data(LE, elf)
+                .map_err(|_| "ELF: segment outside the file".to_string())?;
+            let in_dram = paddr >= DRAM_BASE
+                && paddr
+                    .checked_add(memsz)
+                    .is_some_and(|e| e <= DRAM_BASE + DRAM_SIZE);
+            if !in_dram {
+                return Err(format!(
+                    "ELF: segment at {paddr:#x} (+{memsz:#x}) is outside DRAM"
+                ));
+            }
+            self.uc
+                .mem_write(paddr, data)
+                .map_err(host("load segment"))?;
+            let zeros = vec![0u8; (memsz as usize).saturating_sub(data.len())];
+            self.uc
+                .mem_write(paddr + data.len() as u64, &zeros)
+                .map_err(host("zero segment"))?;
+        }
+        self.entry = header.e_entry(LE);
+        if let Ok(file) = object::File::parse(elf) {
+            self.symbols = file
+                .symbols()
+                .filter_map(|s| Some((s.name().ok()?.to_string(), s.address())))
+                .filter(|(n, _)| !n.is_empty())
+                .collect();
+        }
+        let dtb = match cfg_dtb {
+            DtbChoice::None => None,
+            DtbChoice::Blob(b) => Some(b),
+        };
+        self.x0 = 0;
+        if let Some(blob) = dtb {
+            if blob.len() as u64 > DTB_MAX {
+                return Err(format!(
+                    "device tree: {} bytes is larger than {DTB_MAX:#x}",
+                    blob.len()
+                ));
+            }
+            self.uc
+                .mem_write(DTB_ADDR, &blob)
+                .map_err(host("load DTB"))?;
+            self.x0 = DTB_ADDR;
+        }
+        self.uc
+            .reg_write(RegisterARM64::X0, self.x0)
+            .map_err(host("x0"))?;
+        self.uc
+            .reg_write(RegisterARM64::PC, self.entry)
+            .map_err(host("pc"))?;
+        Ok(())
+    }
+
+    /// Count instructions up to the first entry of each named symbol.
+    pub fn profile(&mut self, names: &[String]) -> Result<(), String> {
+        for name in names {
+            let addr = self
+                .symbols
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, a)| *a)
+                .ok_or_else(|| format!("--profile: no symbol {name:?} in the image"))?;
+            let idx = self.uc.get_data().profile.len();
+            self.uc
+                .get_data_mut()
+                .profile
+                .push((name.clone(), addr, None));
+            self.uc
+                .add_code_hook(addr, addr, move |uc, a, _| {
+                    let s = uc.get_data_mut();
+                    if s.profile[idx].2.is_none() {
+                        let n = s.exact_insns(a);
+                        s.profile[idx].2 = Some(n);
+                    }
+                })
+                .map_err(host("profile hook"))?;
+        }
+        Ok(())
+    }
+
+    /// The symbol table of the loaded image.
+    pub fn symbol(&self, name: &str) -> Option<u64> {
+        self.symbols
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, a)| *a)
+    }
+
+    /// Run until the image stops (or the watchdog does).
+    pub fn run(&mut self) -> Outcome {
+        let reason = loop {
+            if let Some(stop) = self.uc.get_data_mut().stop.take() {
+                break stop;
+            }
+            let pc = self.pc();
+            let step = {
+                let st = &self.uc.get_data().strict;
+                st.on && (st.selr_pending || st.region_pending.is_some())
+            };
+            let insn = self.insn(pc);
+            let r = self.uc.emu_start(pc, UNTIL, 0, if step { 1 } else { 0 });
+            if step && r.is_ok() && insn == Some(INSN_ISB) && self.pc() == pc + 4 {
+                let st = &mut self.uc.get_data_mut().strict;
+                st.selr_pending = false;
+                st.region_pending = None;
+            }
+            if self.uc.get_data().mpu_changed {
+                self.uc.get_data_mut().mpu_changed = false;
+                self.flush_translations();
+            }
+            let result = match r {
+                Ok(()) => self.after_stop(pc, step),
+                Err(uc_error::EXCEPTION) => self.on_refused_access(),
+                Err(
+                    uc_error::READ_UNMAPPED | uc_error::WRITE_UNMAPPED | uc_error::FETCH_UNMAPPED,
+                ) => self.on_unmapped(),
+                Err(e) => Err(format!("emulator error {e:?} at pc {:#x}", self.pc())),
+            };
+            if let Err(e) = result {
+                break StopReason::HostError(e);
+            }
+        };
+        let insns = self.uc.get_data().insns;
+        Outcome {
+            status: reason.status(),
+            reason,
+            insns,
+        }
+    }
+
+    fn after_stop(&mut self, pc_before: u64, step: bool) -> Result<(), String> {
+        if self.uc.get_data().stop.is_some() {
+            return Ok(());
+        }
+        if let Some((intno, epc)) = self.uc.get_data_mut().pending.take() {
+            return self.on_exception(intno, epc);
+        }
+        let pc = self.pc();
+        if !step && pc >= 4 && self.insn(pc - 4) == Some(INSN_WFI) && pc != pc_before {
+            // No interrupt source is modelled yet: nothing can wake the core.
+            self.uc.get_data_mut().stop = Some(StopReason::Parked { pc: pc - 4 });
+        }
+        Ok(())
+    }
+
+    fn flush_translations(&mut self) {
+        let _ = self.uc.ctl_flush_tlb();
+        let _ = self.uc.ctl_flush_tb();
+    }
+
+    pub fn pc(&self) -> u64 {
+        self.uc.reg_read(RegisterARM64::PC).unwrap_or(0)
+    }
+
+    fn insn(&self, addr: u64) -> Option<u32> {
+        let mut b = [0u8; 4];
+        self.uc.mem_read(addr, &mut b).ok()?;
+        Some(u32::from_le_bytes(b))
+    }
+
+    fn read_u64(&self, addr: u64) -> u64 {
+        let mut b = [0u8; 8];
+        let _ = self.uc.mem_read(addr, &mut b);
+        u64::from_le_bytes(b)
+    }
+
+    fn on_exception(&mut self, intno: u32, epc: u64) -> Result<(), String> {
+        match intno {
+            // Undefined instruction (Unicorn reports HLT this way too): PC at it.
+            1 | 16 => {
+                if self.insn(epc) == Some(INSN_HLT_SEMIHOSTING) {
+                    self.semihosting(epc)
+                } else {
+                    self.enter(syndrome::EC_UNKNOWN, 0, None, epc)
+                }
+            }
+            // SVC and HVC: PC after the instruction, the preferred return address.
+            2 | 11 => {
+                let imm = (self.insn(epc - 4).unwrap_or(0) >> 5) & 0xffff;
+                let ec = if intno == 2 {
+                    syndrome::EC_SVC64
+                } else {
+                    syndrome::EC_HVC64
+                };
+                self.enter(ec, imm, None, epc)
+            }
+            // BRK: the preferred return address is the BRK itself.
+            7 => {
+                let at = if self
+                    .insn(epc)
+                    .is_some_and(|i| i & 0xffe0_001f == 0xd420_0000)
+                {
+                    epc
+                } else {
+                    epc - 4
+                };
+                let imm = (self.insn(at).unwrap_or(0) >> 5) & 0xffff;
+                self.enter(syndrome::EC_BRK64, imm, None, at)
+            }
+            // SMC with no EL3: undefined.
+            13 => self.enter(syndrome::EC_UNKNOWN, 0, None, epc - 4),
+            other => Err(format!(
+                "unexpected Unicorn exception {other} at pc {epc:#x}"
+            )),
+        }
+    }
+
+    /// Take a synchronous exception to EL2.
+    fn enter(&mut self, ec: u32, iss: u32, far: Option<u64>, elr: u64) -> Result<(), String> {
+        let pstate = self
+            .uc
+            .reg_read(RegisterARM64::PSTATE)
+            .map_err(host("pstate"))?;
+        let el = (pstate >> 2) & 3;
+        let lower = el < 2;
+        let ec = match (ec, lower) {
+            (syndrome::EC_IABT_SAME, true) => syndrome::EC_IABT_LOWER,
+            (syndrome::EC_DABT_SAME, true) => syndrome::EC_DABT_LOWER,
+            (ec, _) => ec,
+        };
+        let esr_v = esr(ec, iss);
+        if self.uc.get_data().trace {
+            eprintln!(
+                "r82sim: exception at {elr:#x} (EL{el}): {}{}",
+                syndrome::describe(esr_v),
+                far.map(|f| format!(", FAR {f:#x}")).unwrap_or_default()
+            );
+        }
+        if !self.uc.get_data().vbar_set {
+            self.uc.get_data_mut().stop = Some(StopReason::NoVector { esr: esr_v, elr });
+            return Ok(());
+        }
+        let sp = self.uc.reg_read(RegisterARM64::SP).map_err(host("sp"))?;
+        let banked = match (el, pstate & 1) {
+            (0, _) | (_, 0) => RegisterARM64::SP_EL0,
+            (1, _) => RegisterARM64::SP_EL1,
+            _ => RegisterARM64::SP_EL2,
+        };
+        self.uc.reg_write(banked, sp).map_err(host("sp save"))?;
+        self.uc
+            .reg_write(RegisterARM64::ELR_EL2, elr)
+            .map_err(host("elr"))?;
+        self.uc
+            .reg_write(RegisterARM64::ESR_EL2, esr_v)
+            .map_err(host("esr"))?;
+        if let Some(f) = far {
+            self.uc
+                .reg_write(RegisterARM64::FAR_EL2, f)
+                .map_err(host("far"))?;
+        }
+        self.uc
+            .reg_write(RegisterARM64::PSTATE, 0x3c9)
+            .map_err(host("pstate"))?;
+        let mut spsr = cp(3, 4, 4, 0, 0);
+        spsr.val = pstate;
+        self.uc
+            .reg_write_arm64_coproc(&spsr)
+            .map_err(host("spsr"))?;
+        let sp_el2 = self
+            .uc
+            .reg_read(RegisterARM64::SP_EL2)
+            .map_err(host("sp_el2"))?;
+        self.uc
+            .reg_write(RegisterARM64::SP, sp_el2)
+            .map_err(host("sp"))?;
+        let vbar = self
+            .uc
+            .reg_read(RegisterARM64::VBAR_EL2)
+            .map_err(host("vbar"))?;
+        let offset = match (lower, pstate & 1) {
+            (true, _) => 0x400,
+            (false, 1) => 0x200,
+            (false, _) => 0x000,
+        };
+        self.uc
+            .reg_write(RegisterARM64::PC, vbar + offset)
+            .map_err(host("pc"))?;
+        Ok(())
+    }
+
+    /// A TLB fill was refused: find the exact access and raise its abort, or let it
+    /// through if only another part of the page was forbidden.
+    fn on_refused_access(&mut self) -> Result<(), String> {
+        let pc = self.pc();
+        let s = self.uc.get_data_mut();
+        s.insns = s.exact_insns(pc);
+        let (_addr, ty) = s
+            .refused
+            .take()
+            .ok_or_else(|| format!("emulator exception at pc {pc:#x} with no refused access"))?;
+        let sctlr = s.sctlr;
+        if ty == MemType::FETCH {
+            if let Err(f) = s.mpu.check(pc, Access::Fetch, sctlr, Regime::El2) {
+                return self.enter(syndrome::EC_IABT_SAME, f.fsc(), Some(pc), pc);
+            }
+        }
+        self.step_checked(pc)
+    }
+
+    /// Execute the instruction at `pc` with every access granted and recorded, then
+    /// check each recorded access exactly; on the first forbidden one, undo the
+    /// instruction and raise its data abort.
+    fn step_checked(&mut self, pc: u64) -> Result<(), String> {
+        let ctx = self.uc.context_init().map_err(host("context save"))?;
+        let insns_before = self.uc.get_data().insns;
+        let hook = self
+            .uc
+            .add_mem_hook(
+                HookType::MEM_READ | HookType::MEM_WRITE,
+                1,
+                0,
+                |uc, ty, addr, size, _v| {
+                    let mut old = vec![0u8; size];
+                    let write = ty == MemType::WRITE;
+                    if write {
+                        let _ = uc.mem_read(addr, &mut old);
+                    }
+                    uc.get_data_mut().recorded.push(Recorded {
+                        addr,
+                        size,
+                        write,
+                        old,
+                    });
+                    true
+                },
+            )
+            .map_err(host("record hook"))?;
+        self.uc.get_data_mut().permissive = true;
+        self.uc.get_data_mut().recorded.clear();
+        self.flush_translations();
+        let r = self.uc.emu_start(pc, UNTIL, 0, 1);
+        self.uc.get_data_mut().permissive = false;
+        let _ = self.uc.remove_hook(hook);
+        self.flush_translations();
+
+        let sctlr = self.uc.get_data().sctlr;
+        let mut fault = None;
+        for rec in &self.uc.get_data().recorded {
+            let kind = if rec.write {
+                Access::Write
+            } else {
+                Access::Read
+            };
+            let mut a = rec.addr;
+            while a < rec.addr + rec.size as u64 {
+                if let Err(f) = self.uc.get_data().mpu.check(a, kind, sctlr, Regime::El2) {
+                    fault = Some((a.max(rec.addr), rec.write, f));
+                    break;
+                }
+                a = (a | (crate::mpu::GRANULE - 1)) + 1;
+            }
+            if fault.is_some() {
+                break;
+            }
+        }
+        let Some((far, write, f)) = fault else {
+            return match r {
+                Ok(()) => {
+                    let pending = self.uc.get_data_mut().pending.take();
+                    match pending {
+                        Some((intno, epc)) => self.on_exception(intno, epc),
+                        None => Ok(()),
+                    }
+                }
+                Err(
+                    uc_error::READ_UNMAPPED | uc_error::WRITE_UNMAPPED | uc_error::FETCH_UNMAPPED,
+                ) => self.on_unmapped(),
+                Err(e) => Err(format!("emulator error {e:?} stepping {pc:#x}")),
+            };
+        };
+        let recorded = std::mem::take(&mut self.uc.get_data_mut().recorded);
+        for rec in recorded.iter().rev().filter(|r| r.write) {
+            let _ = self.uc.mem_write(rec.addr, &rec.old);
+        }
+        self.uc
+            .context_restore(&ctx)
+            .map_err(host("context restore"))?;
+        self.uc.get_data_mut().insns = insns_before;
+        self.uc.get_data_mut().pending = None;
+        let insn = self.insn(pc).unwrap_or(0);
+        self.enter(
+            syndrome::EC_DABT_SAME,
+            data_abort_iss(insn, write, f.fsc()),
+            Some(far),
+            pc,
+        )
+    }
+
+    fn on_unmapped(&mut self) -> Result<(), String> {
+        let pc = self.pc();
+        let (addr, ty) = self
+            .uc
+            .get_data_mut()
+            .unmapped
+            .take()
+            .ok_or_else(|| format!("unmapped access at pc {pc:#x} with no address"))?;
+        if ty == MemType::FETCH_UNMAPPED {
+            return self.enter(
+                syndrome::EC_IABT_SAME,
+                syndrome::FSC_EXTERNAL,
+                Some(addr),
+                pc,
+            );
+        }
+        let insn = self.insn(pc).unwrap_or(0);
+        let write = ty == MemType::WRITE_UNMAPPED;
+        self.enter(
+            syndrome::EC_DABT_SAME,
+            data_abort_iss(insn, write, syndrome::FSC_EXTERNAL),
+            Some(addr),
+            pc,
+        )
+    }
+
+    /// Arm semihosting at `epc` (HLT #0xF000): w0 = operation, x1 = parameter.
+    fn semihosting(&mut self, epc: u64) -> Result<(), String> {
+        let op = self.uc.reg_read(RegisterARM64::X0).map_err(host("x0"))? & 0xffff_ffff;
+        let arg = self.uc.reg_read(RegisterARM64::X1).map_err(host("x1"))?;
+        let ret: u64 = match op {
+            // SYS_OPEN: only ":tt" (the console) exists.
+            0x01 => {
+                let name_ptr = self.read_u64(arg);
+                let mode = self.read_u64(arg + 8);
+                let len = self.read_u64(arg + 16).min(256) as usize;
+                let name = self.uc.mem_read_as_vec(name_ptr, len).unwrap_or_default();
+                if name == b":tt" {
+                    1 + mode / 4
+                } else {
+                    u64::MAX
+                }
+            }
+            0x02 => 0, // SYS_CLOSE
+            0x03 => {
+                let mut c = [0u8];
+                let _ = self.uc.mem_read(arg, &mut c);
+                self.uc.get_data_mut().emit(&c);
+                0
+            }
+            0x04 => {
+                let mut out = Vec::new();
+                let mut a = arg;
+                let mut c = [0u8];
+                while self.uc.mem_read(a, &mut c).is_ok() && c[0] != 0 && out.len() < 1 << 20 {
+                    out.push(c[0]);
+                    a += 1;
+                }
+                self.uc.get_data_mut().emit(&out);
+                0
+            }
+            0x05 => {
+                let ptr = self.read_u64(arg + 8);
+                let len = self.read_u64(arg + 16).min(1 << 20) as usize;
+                let data = self.uc.mem_read_as_vec(ptr, len).unwrap_or_default();
+                self.uc.get_data_mut().emit(&data);
+                0
+            }
+            0x09 => 1, // SYS_ISTTY
+            0x10 => self.uc.get_data().insns / (INSNS_PER_TICK * COUNTER_HZ / 100), // SYS_CLOCK, centiseconds
+            0x18 | 0x20 => {
+                let reason = self.read_u64(arg);
+                let status = self.read_u64(arg + 8);
+                self.uc.get_data_mut().stop = Some(StopReason::Exit { status, reason });
+                0
+            }
+            0x30 => self.uc.get_data().insns / INSNS_PER_TICK, // SYS_ELAPSED
+            0x31 => COUNTER_HZ,                                // SYS_TICKFREQ
+            other => {
+                eprintln!("r82sim: semihosting operation {other:#x} is not supported");
+                u64::MAX
+            }
+        };
+        self.uc
+            .reg_write(RegisterARM64::X0, ret)
+            .map_err(host("x0"))?;
+        self.uc
+            .reg_write(RegisterARM64::PC, epc + 4)
+            .map_err(host("pc"))?;
+        Ok(())
+    }
+
+    /// Everything the image printed (UART0 and semihosting).
+    pub fn console(&self) -> &[u8] {
+        &self.uc.get_data().console
+    }
+
+    pub fn console_text(&self) -> String {
+        String::from_utf8_lossy(self.console()).into_owned()
+    }
+
+    pub fn strict_warnings(&self) -> &[String] {
+        &self.uc.get_data().strict.warnings
+    }
+
+    pub fn mpu(&self) -> &Mpu {
+        &self.uc.get_data().mpu
+    }
+
+    /// (symbol, instructions executed before its first entry) for `--profile`.
+    pub fn profile_counts(&self) -> Vec<(String, Option<u64>)> {
+        self.uc
+            .get_data()
+            .profile
+            .iter()
+            .map(|(n, _, c)| (n.clone(), *c))
+            .collect()
+    }
+
+    pub fn reg(&self, r: RegisterARM64) -> u64 {
+        self.uc.reg_read(r).unwrap_or(0)
+    }
+
+    pub fn sysreg(&self, op0: u32, op1: u32, crn: u32, crm: u32, op2: u32) -> u64 {
+        let mut c = cp(op0, op1, crn, crm, op2);
+        let _ = self.uc.reg_read_arm64_coproc(&mut c);
+        c.val
+    }
+
+    pub fn read_mem(&self, addr: u64, len: usize) -> Option<Vec<u8>> {
+        self.uc.mem_read_as_vec(addr, len).ok()
+    }
+
+    /// The machine state for `--dump-state`.
+    pub fn state_json(&self, outcome: &Outcome) -> serde_json::Value {
+        use serde_json::json;
+        let x: Vec<String> = (0..29)
+            .map(|i| format!("{:#x}", self.reg(xreg(i))))
+            .chain([
+                format!("{:#x}", self.reg(RegisterARM64::X29)),
+                format!("{:#x}", self.reg(RegisterARM64::X30)),
+            ])
+            .collect();
+        let mpu = self.mpu();
+        let regions: Vec<_> = (0..mpu.count())
+            .map(|i| {
+                let r = mpu.region(i);
+                json!({
+                    "index": i, "enabled": r.enabled(),
+                    "base": format!("{:#x}", r.base()), "limit": format!("{:#x}", r.limit()),
+                    "ap": (r.prbar >> 2) & 3, "read_only": r.read_only(), "el1_access": r.el1_access(),
+                    "xn": r.prbar & 3, "attr_index": r.attr_index(),
+                    "prbar": format!("{:#x}", r.prbar), "prlar": format!("{:#x}", r.prlar),
+                })
+            })
+            .collect();
+        let s = self.uc.get_data();
+        json!({
+            "stop": format!("{:?}", outcome.reason),
+            "exit_status": outcome.status,
+            "instructions": outcome.insns,
+            "pc": format!("{:#x}", self.pc()),
+            "sp": format!("{:#x}", self.reg(RegisterARM64::SP)),
+            "pstate": format!("{:#x}", self.reg(RegisterARM64::PSTATE)),
+            "x": x,
+            "el2": {
+                "sctlr": format!("{:#x}", s.sctlr),
+                "vbar": format!("{:#x}", self.reg(RegisterARM64::VBAR_EL2)),
+                "elr": format!("{:#x}", self.reg(RegisterARM64::ELR_EL2)),
+                "esr": format!("{:#x}", self.reg(RegisterARM64::ESR_EL2)),
+                "far": format!("{:#x}", self.reg(RegisterARM64::FAR_EL2)),
+                "spsr": format!("{:#x}", self.sysreg(3, 4, 4, 0, 0)),
+                "mair": format!("{:#x}", self.sysreg(3, 4, 10, 2, 0)),
+                "vsctlr": format!("{:#x}", s.vsctlr),
+                "prselr": format!("{:#x}", mpu.prselr),
+                "prenr": format!("{:#x}", mpu.prenr()),
+            },
+            "mpu": { "implemented": mpu.count(), "regions": regions },
+            "strict_warnings": s.strict.warnings,
+        })
+    }
+}
+
+/// Which device tree a run passes in x0.
+pub enum DtbChoice {
+    None,
+    Blob(Vec<u8>),
+}
+
+fn xreg(i: u32) -> RegisterARM64 {
+    use RegisterARM64::*;
+    [
+        X0, X1, X2, X3, X4, X5, X6, X7, X8, X9, X10, X11, X12, X13, X14, X15, X16, X17, X18, X19,
+        X20, X21, X22, X23, X24, X25, X26, X27, X28,
+    ][i as usize]
+}
+
+type Enc = (u32, u32, u32, u32, u32);
+
+/// Encodings served here that Unicorn's A-profile model also implements. Returning
+/// `true` from the hook skips those by itself; writing PC as well would make Unicorn
+/// run the rest of the translation block and then run it again from the new PC. For
+/// encodings it does not know (the PMSA registers), the hook must advance PC itself.
+const UNICORN_KNOWS: [Enc; 8] = [
+    (3, 0, 0, 0, 0),  // MIDR_EL1
+    (3, 0, 0, 0, 5),  // MPIDR_EL1
+    (3, 0, 0, 7, 0),  // ID_AA64MMFR0_EL1
+    (3, 0, 0, 4, 0),  // ID_AA64PFR0_EL1
+    (3, 3, 14, 0, 0), // CNTFRQ_EL0
+    (3, 3, 14, 0, 1), // CNTPCT_EL0
+    (3, 3, 14, 0, 2), // CNTVCT_EL0
+    (3, 4, 2, 0, 0),  // VSCTLR_EL2 (TTBR0_EL2 to Unicorn)
+];
+
+/// Finish an instruction the hook handled (see `UNICORN_KNOWS`).
+fn skip(uc: &mut Uc, enc: Enc, pc: u64) {
+    if !UNICORN_KNOWS.contains(&enc) {
+        let _ = uc.reg_write(RegisterARM64::PC, pc + 4);
+    }
+}
+
+/// PRBAR/PRLAR forms: Some((region, is_limit, through PRSELR)).
+fn region_reg(s: &State, e: Enc) -> Option<(Option<u8>, bool, bool)> {
+    match e {
+        (3, 4, 6, 8, op2 @ (0 | 1)) => Some((s.mpu.selected(), op2 == 1, true)),
+        (3, 4, 6, crm @ 8..=15, op2 @ (0 | 1 | 4 | 5)) => {
+            let n = ((crm - 8) * 2 + op2 / 4) as u8;
+            Some((s.mpu.alias(n), op2 & 1 == 1, false))
+        }
+        _ => None,
+    }
+}
+
+fn sysreg_read(s: &mut State, e: Enc, pc: u64) -> Option<u64> {
+    if let Some((region, limit, selected)) = region_reg(s, e) {
+        if selected && s.strict.on && s.strict.selr_pending {
+            s.warn(format!(
+                "PC {pc:#x}: PRBAR/PRLAR_EL2 read after a PRSELR_EL2 write without an ISB"
+            ));
+        }
+        return Some(region.map_or(0, |r| s.mpu.read(r, limit)));
+    }
+    Some(match e {
+        (3, 4, 0, 0, 4) => s.mpu.count() as u64, // MPUIR_EL2
+        (3, 4, 6, 2, 1) => s.mpu.prselr,         // PRSELR_EL2
+        (3, 4, 6, 1, 1) => s.mpu.prenr(),        // PRENR_EL2
+        (3, 4, 2, 0, 0) => s.vsctlr,             // VSCTLR_EL2
+        (3, 0, 0, 0, 0) => MIDR,
+        (3, 0, 0, 0, 5) => MPIDR,
+        (3, 0, 0, 7, 0) => ID_AA64MMFR0,
+        (3, 0, 0, 4, 0) => ID_AA64PFR0,
+        (3, 3, 14, 0, 0) => COUNTER_HZ, // CNTFRQ_EL0
+        (3, 3, 14, 0, 1) | (3, 3, 14, 0, 2) => s.exact_insns(pc) / INSNS_PER_TICK, // CNTPCT/CNTVCT_EL0
+        _ => return None,
+    })
+}
+
+/// Returns (handled here, stop so translations are flushed).
+fn sysreg_write(s: &mut State, e: Enc, v: u64, pc: u64) -> (bool, bool) {
+    if let Some((region, limit, selected)) = region_reg(s, e) {
+        if selected && s.strict.on && s.strict.selr_pending {
+            s.warn(format!(
+                "PC {pc:#x}: PRBAR/PRLAR_EL2 written after a PRSELR_EL2 write without an ISB"
+            ));
+        }
+        if let Some(r) = region {
+            let old = s.mpu.region(r);
+            s.mpu.write(r, limit, v);
+            strict_on_region_write(s, r, old, pc);
+        }
+        return (true, true);
+    }
+    match e {
+        (3, 4, 6, 2, 1) => {
+            s.mpu.prselr = v & 0xff;
+            s.strict.selr_pending = s.strict.on;
+            (true, s.strict.on)
+        }
+        (3, 4, 6, 1, 1) => {
+            let before: Vec<_> = (0..s.mpu.count().min(32))
+                .map(|i| s.mpu.region(i))
+                .collect();
+            s.mpu.write_prenr(v);
+            for (i, old) in before.into_iter().enumerate() {
+                strict_on_region_write(s, i as u8, old, pc);
+            }
+            (true, true)
+        }
+        (3, 4, 2, 0, 0) => {
+            s.vsctlr = v;
+            (true, false)
+        }
+        (3, 4, 1, 0, 0) => {
+            // SCTLR_EL2: Unicorn keeps it too; the MPU model obeys M, BR and WXN.
+            let was_on = s.sctlr & SCTLR_M != 0;
+            s.sctlr = v;
+            if s.strict.on && !was_on && v & SCTLR_M != 0 {
+                report_overlaps(s, pc);
+            }
+            (false, true)
+        }
+        (3, 4, 12, 0, 0) => {
+            s.vbar_set = true;
+            (false, false)
+        }
+        _ => (false, false),
+    }
+}
+
+fn report_overlaps(s: &mut State, pc: u64) {
+    for (a, b) in s.mpu.overlaps() {
+        if !s.strict.reported_overlaps.contains(&(a, b)) {
+            s.strict.reported_overlaps.push((a, b));
+            let (ra, rb) = (s.mpu.region(a), s.mpu.region(b));
+            s.warn(format!(
+                "PC {pc:#x}: enabled EL2 MPU regions {a} [{:#x}..{:#x}] and {b} [{:#x}..{:#x}] overlap",
+                ra.base(), ra.limit(), rb.base(), rb.limit()
+            ));
+        }
+    }
+    let current = s.mpu.overlaps();
+    s.strict.reported_overlaps.retain(|p| current.contains(p));
+}
+
+fn strict_on_region_write(s: &mut State, r: u8, old: crate::mpu::RegionRegs, pc: u64) {
+    if !s.strict.on {
+        return;
+    }
+    let new = s.mpu.region(r);
+    if old == new {
+        return;
+    }
+    s.strict.region_pending = Some((
+        r,
+        (old.base(), old.limit()),
+        (new.base(), new.limit()),
+        false,
+    ));
+    if s.sctlr & SCTLR_M == 0 {
+        return;
+    }
+    if new.enabled() {
+        report_overlaps(s, pc);
+    }
+    if exec_allowed(&old, s.sctlr) {
+        // Whatever part of the old executable range is no longer executable.
+        if !exec_allowed(&new, s.sctlr) || new.base() > old.base() || new.limit() < old.limit() {
+            s.strict.stale_exec.push((old.base(), old.limit(), r));
+        }
+    }
+}
+
+fn strict_on_access(s: &mut State, page: u64, ty: MemType) {
+    let end = page + PAGE - 1;
+    if let Some((r, old, new, warned)) = s.strict.region_pending {
+        let hits = |(b, l): (u64, u64)| b <= end && page <= l;
+        if !warned && (hits(old) || hits(new)) {
+            s.strict.region_pending = Some((r, old, new, true));
+            s.warn(format!("access ({ty:?}) to page {page:#x} through EL2 MPU region {r} after it was written, before an ISB"));
+        }
+    }
+    if ty == MemType::FETCH {
+        if let Some(&(b, l, r)) = s
+            .strict
+            .stale_exec
+            .iter()
+            .find(|(b, l, _)| *b <= end && page <= *l)
+        {
+            s.warn(format!(
+                "instruction fetch from page {page:#x} of [{b:#x}..{l:#x}], which EL2 MPU region {r} made non-executable, without an IC IALLU since"
+            ));
+            s.strict.stale_exec.retain(|x| x.0 != b || x.1 != l);
+        }
+    }
+}
+
+impl From<Fault> for u32 {
+    fn from(f: Fault) -> u32 {
+        f.fsc()
+    }
+}

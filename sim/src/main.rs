@@ -1,0 +1,151 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//! `r82sim [OPTIONS] IMAGE`: boot an AArch64 ELF image on a simulated FVP BaseR.
+//! The exit status is the image's semihosting exit status, or one of r82sim's own
+//! (see `r82sim --help`), with a one-line reason on stderr.
+use std::path::PathBuf;
+
+use clap::Parser;
+use r82sim::machine::{Config, DtbChoice, Machine, DEFAULT_STATIC_HEAP, DRAM_BASE, DRAM_SIZE};
+use r82sim::{dtb, exit_status};
+
+#[derive(Parser)]
+#[command(
+    version,
+    about = "An open simulator of Arm's FVP_BaseR_AEMv8R: one Cortex-R82 core (Armv8-R AArch64, EL2 MPU)",
+    after_help = "Exit status: the image's semihosting exit status (SYS_EXIT), 0 after a SYS_CFGCTRL shutdown, \
+                  123 core parked in WFI with nothing to wake it, 124 watchdog (--max-insns), \
+                  125 simulator error, 126 exception taken before VBAR_EL2 was set."
+)]
+struct Cli {
+    /// The ELF image (loaded at its physical addresses; starts at its entry point).
+    image: PathBuf,
+    /// EL2 MPU regions implemented (MPUIR_EL2), 1..=255.
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u8).range(1..))]
+    mpu_regions: u8,
+    /// Pass this device tree blob instead of the generated one.
+    #[arg(long, value_name = "FILE")]
+    dtb: Option<PathBuf>,
+    /// Pass x0 = 0 (no device tree), as the FVP does with -a.
+    #[arg(long, conflicts_with_all = ["dtb", "bootargs"])]
+    no_dtb: bool,
+    /// Set /chosen/bootargs of the device tree passed to the image.
+    #[arg(long, value_name = "STR")]
+    bootargs: Option<String>,
+    /// /chosen/xen,static-heap of the generated tree as ADDR,SIZE, or "none".
+    #[arg(long, value_name = "ADDR,SIZE")]
+    static_heap: Option<String>,
+    /// Write the UART output to FILE instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    uart: Option<PathBuf>,
+    /// Stop after N instructions (exit status 124).
+    #[arg(long, value_name = "N", default_value_t = 10_000_000_000)]
+    max_insns: u64,
+    /// Log every exception taken, with its syndrome decoded, on stderr.
+    #[arg(long)]
+    trace_exceptions: bool,
+    /// Warn about architectural mistakes the FVP tolerates (missing ISBs, overlapping
+    /// regions, fetching from a region made non-executable without IC IALLU).
+    #[arg(long)]
+    strict: bool,
+    /// Count instructions to the first entry of each symbol (comma-separated).
+    #[arg(long, value_name = "SYM[,SYM...]", value_delimiter = ',')]
+    profile: Vec<String>,
+    /// Write registers and the decoded EL2 MPU as JSON at exit.
+    #[arg(long, value_name = "FILE")]
+    dump_state: Option<PathBuf>,
+}
+
+fn parse_num(s: &str) -> Option<u64> {
+    let s = s.trim();
+    match s.strip_prefix("0x") {
+        Some(h) => u64::from_str_radix(&h.replace('_', ""), 16).ok(),
+        None => s.replace('_', "").parse().ok(),
+    }
+}
+
+fn fail(msg: String) -> ! {
+    eprintln!("r82sim: {msg}");
+    std::process::exit(exit_status::HOST_ERROR)
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let elf =
+        std::fs::read(&cli.image).unwrap_or_else(|e| fail(format!("{}: {e}", cli.image.display())));
+    let static_heap = match cli.static_heap.as_deref() {
+        None => Some(DEFAULT_STATIC_HEAP),
+        Some("none") => None,
+        Some(s) => {
+            let parsed = s
+                .split_once(',')
+                .and_then(|(a, b)| Some((parse_num(a)?, parse_num(b)?)));
+            Some(parsed.unwrap_or_else(|| {
+                fail(format!("--static-heap {s:?}: expected ADDR,SIZE or none"))
+            }))
+        }
+    };
+    let dtb = if cli.no_dtb {
+        DtbChoice::None
+    } else {
+        let blob = match &cli.dtb {
+            Some(p) => {
+                let b = std::fs::read(p).unwrap_or_else(|e| fail(format!("{}: {e}", p.display())));
+                match &cli.bootargs {
+                    Some(args) => dtb::with_bootargs(&b, args).unwrap_or_else(|e| fail(e)),
+                    None => b,
+                }
+            }
+            None => dtb::generate(&dtb::Platform {
+                dram_base: DRAM_BASE,
+                dram_size: DRAM_SIZE,
+                static_heap,
+                bootargs: cli.bootargs.clone().unwrap_or_default(),
+            })
+            .unwrap_or_else(|e| fail(e)),
+        };
+        DtbChoice::Blob(blob)
+    };
+    let echo: Box<dyn std::io::Write> = match &cli.uart {
+        Some(p) => Box::new(
+            std::fs::File::create(p).unwrap_or_else(|e| fail(format!("{}: {e}", p.display()))),
+        ),
+        None => Box::new(std::io::stdout()),
+    };
+    let cfg = Config {
+        mpu_regions: cli.mpu_regions,
+        static_heap,
+        max_insns: cli.max_insns,
+        trace_exceptions: cli.trace_exceptions,
+        strict: cli.strict,
+        echo: Some(echo),
+        ..Config::default()
+    };
+    let mut m = Machine::new(cfg).unwrap_or_else(|e| fail(e));
+    m.load_elf(&elf, dtb).unwrap_or_else(|e| fail(e));
+    m.profile(&cli.profile).unwrap_or_else(|e| fail(e));
+    let outcome = m.run();
+    if !cli.profile.is_empty() {
+        let mut prev = 0;
+        for (name, count) in m.profile_counts() {
+            match count {
+                Some(n) => {
+                    eprintln!("r82sim: profile: {name:<24} first entered after {n:>12} instructions (+{})", n.saturating_sub(prev));
+                    prev = n;
+                }
+                None => eprintln!("r82sim: profile: {name:<24} never entered"),
+            }
+        }
+        eprintln!(
+            "r82sim: profile: {:<24} {:>12} instructions in all",
+            "total", outcome.insns
+        );
+    }
+    if let Some(p) = &cli.dump_state {
+        let json = serde_json::to_string_pretty(&m.state_json(&outcome)).unwrap_or_default();
+        std::fs::write(p, json).unwrap_or_else(|e| fail(format!("{}: {e}", p.display())));
+    }
+    if let Some(why) = outcome.reason.describe() {
+        eprintln!("r82sim: {why}");
+    }
+    std::process::exit(outcome.status)
+}

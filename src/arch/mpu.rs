@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//! The EL2 MPU registers: the `MpuHw` implementation the firmware's region table
+//! writes through, and the reads setup uses to check the boot head's work.
+//! PMSA registers are named by encoding so any assembler accepts them.
+use core::arch::asm;
+
+use crate::mm::mpu::MpuHw;
+
+/// The hardware EL2 MPU.
+pub struct El2Mpu;
+
+impl MpuHw for El2Mpu {
+    fn write_region(&mut self, index: u8, prbar: u64, prlar: u64) {
+        let index = index as u64;
+        if prlar & 1 == 0 {
+            // Disabling: clear EN before the base moves, so the region never covers
+            // [new base, old limit] while enabled (that could overlap another region).
+            // SAFETY: selects and rewrites one MPU region that the region table owns
+            // and has decided to disable; the ISB makes PRSELR reach PRLAR/PRBAR.
+            unsafe {
+                asm!(
+                    "msr S3_4_C6_C2_1, {i}",
+                    "isb",
+                    "msr S3_4_C6_C8_1, {l}",
+                    "msr S3_4_C6_C8_0, {b}",
+                    i = in(reg) index, b = in(reg) prbar, l = in(reg) prlar,
+                    options(nostack, preserves_flags)
+                );
+            }
+        } else {
+            // Enabling or changing: the base first. A shrink only ever narrows the
+            // region, and an unused slot still has EN clear while its base changes.
+            // SAFETY: as above, for a region the table has decided to program; no
+            // access between the writes depends on this region (no stack, no loads).
+            unsafe {
+                asm!(
+                    "msr S3_4_C6_C2_1, {i}",
+                    "isb",
+                    "msr S3_4_C6_C8_0, {b}",
+                    "msr S3_4_C6_C8_1, {l}",
+                    i = in(reg) index, b = in(reg) prbar, l = in(reg) prlar,
+                    options(nostack, preserves_flags)
+                );
+            }
+        }
+    }
+
+    fn sync(&mut self) {
+        // SAFETY: barriers only: complete the region writes (DSB) and make every
+        // later fetch and access use them (ISB).
+        unsafe { asm!("dsb sy", "isb", options(nostack, preserves_flags)) };
+    }
+}
+
+/// MPUIR_EL2.REGION: the number of EL2 regions implemented.
+pub fn implemented_regions() -> u8 {
+    let v: u64;
+    // SAFETY: reads an ID register; no side effects.
+    unsafe { asm!("mrs {}, S3_4_C0_C0_4", out(reg) v, options(nomem, nostack, preserves_flags)) };
+    (v & 0xff) as u8
+}
+
+/// Physical address bits from ID_AA64MMFR0_EL1.PARange.
+pub fn pa_bits() -> u8 {
+    let v: u64;
+    // SAFETY: reads an ID register; no side effects.
+    unsafe {
+        asm!("mrs {}, id_aa64mmfr0_el1", out(reg) v, options(nomem, nostack, preserves_flags))
+    };
+    match v & 0xf {
+        0 => 32,
+        1 => 36,
+        2 => 40,
+        3 => 42,
+        4 => 44,
+        5 => 48,
+        _ => 52,
+    }
+}
+
+/// PRBAR_EL2 and PRLAR_EL2 of region `index`, as the hardware holds them.
+pub fn read_region(index: u8) -> (u64, u64) {
+    let (b, l): (u64, u64);
+    // SAFETY: selects a region and reads its registers; PRSELR is only used by the
+    // region table under its lock or by fatal-error reporting, which never returns.
+    unsafe {
+        asm!(
+            "msr S3_4_C6_C2_1, {i}",
+            "isb",
+            "mrs {b}, S3_4_C6_C8_0",
+            "mrs {l}, S3_4_C6_C8_1",
+            i = in(reg) index as u64, b = out(reg) b, l = out(reg) l,
+            options(nostack, preserves_flags)
+        );
+    }
+    (b, l)
+}

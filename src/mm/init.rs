@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//! `free_init_memory`: give back the init sections once setup is done. Lives in
+//! .text (it zeroes init text, so it must not run from there).
+use log::info;
+
+use super::live;
+use super::mpu::Attrs;
+use crate::arch::cache::invalidate_icache_all;
+use crate::arch::layout::Layout;
+use crate::setup::fatal;
+
+/// Relax init text RX to RW, invalidate the instruction cache, zero all init memory,
+/// unmap init text and shrink init data + bss to bss. Any failed step is fatal.
+pub fn free_init_memory() {
+    let l = Layout::get();
+    info!(
+        "free_init_memory: init text {}, init data {}",
+        l.init_text,
+        super::PhysRange::new(l.init_text.end, l.init.end)
+    );
+    live::with(|m| info!("MPU before freeing init memory:\n{}", m.table()));
+
+    if let Err(e) = live::with(|m| m.modify(l.init_text, Attrs::DATA)) {
+        fatal("free_init_memory: relax init text to RW", &e);
+    }
+    // No stale instructions from init text may be fetched after this point.
+    invalidate_icache_all();
+    // SAFETY: [init.start, init.end) is the image's init text and data: mapped
+    // read-write now, used by nothing from here on (setup's init code has returned and
+    // the boot MPU record was consumed), and no Rust reference points into it.
+    unsafe { core::ptr::write_bytes(l.init.start as *mut u8, 0, l.init.size() as usize) };
+    if let Err(e) = live::with(|m| m.unmap(l.init_text)) {
+        fatal("free_init_memory: unmap init text", &e);
+    }
+    if let Err(e) = live::with(|m| m.shrink(l.init_data_bss, l.bss)) {
+        fatal("free_init_memory: shrink init data + bss to bss", &e);
+    }
+    // Each MPU operation ends with DSB + ISB (MpuHw::sync): the map is in force.
+    info!(
+        "free_init_memory: freed {} bytes ({} KiB) of init memory",
+        l.init.size(),
+        l.init.size() / 1024
+    );
+    live::with(|m| info!("MPU after freeing init memory:\n{}", m.table()));
+}

@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//! The boot flow in Rust: from the head's call to `start_xen` to a clean stop.
+//!
+//! `start_xen` (in .text) runs `init_setup` (in .init.text: console, MPU mirror,
+//! device tree, heap), then `free_init_memory`, then the requested self-test, then
+//! stops with status 0. Nothing after `free_init_memory` may call init code or read
+//! init data.
+pub mod selftest;
+
+use core::fmt::Write;
+
+use linked_list_allocator::LockedHeap;
+use log::{error, info, warn};
+
+use crate::arch::head::BootMpuRecord;
+use crate::arch::layout::Layout;
+use crate::arch::{mpu as hw, semihosting};
+use crate::bootargs;
+use crate::drivers::console;
+use crate::dt::{self, Fdt};
+use crate::mm::mpu::{Attrs, MemType, MpuTable};
+use crate::mm::{live, PhysRange, PAGE_SIZE};
+use crate::platform::UART0_BASE;
+
+/// Exit statuses a run can end with.
+pub mod status {
+    pub const OK: u32 = 0;
+    /// Setup refused its input (device tree, boot MPU record, MPU operation).
+    pub const SETUP_ERROR: u32 = 1;
+    /// An exception nobody expected.
+    pub const UNEXPECTED_EXCEPTION: u32 = 2;
+    /// A Rust panic.
+    pub const PANIC: u32 = 3;
+    /// A self-test did not end in exactly the abort it expected.
+    pub const SELFTEST_FAILED: u32 = 4;
+}
+
+#[global_allocator]
+static HEAP: LockedHeap = LockedHeap::empty();
+
+/// The built-in FVP BaseR device tree (dts/fvp-baser.dts), used when x0 is 0.
+#[repr(C, align(8))]
+struct Aligned<const N: usize>([u8; N]);
+const BUILTIN_DTB_BYTES: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/fvp-baser.dtb"));
+static BUILTIN_DTB: Aligned<{ BUILTIN_DTB_BYTES.len() }> =
+    Aligned(*include_bytes!(concat!(env!("OUT_DIR"), "/fvp-baser.dtb")));
+
+/// Larger blobs are refused (Xen's limit too).
+const MAX_DTB_SIZE: u64 = 2 << 20;
+
+/// What setup hands to the rest of the boot.
+struct Boot {
+    selftest: Option<bootargs::SelfTest>,
+}
+
+/// The Rust entry point, called by boot/head.S with the MPU on and a stack.
+#[no_mangle]
+pub extern "C" fn start_xen(dtb: u64, record: &BootMpuRecord) -> ! {
+    let boot = init_setup(dtb, record);
+    crate::mm::init::free_init_memory();
+    if let Some(test) = boot.selftest {
+        selftest::run(test);
+    }
+    info!("setup done: no guests configured; stopping");
+    semihosting::exit(status::OK)
+}
+
+/// Report a setup step that failed, with the MPU map, and stop with status 1.
+pub fn fatal(step: &str, err: &dyn core::fmt::Display) -> ! {
+    error!("{step}: {err}");
+    fatal_stop(&mut console::emergency(), status::SETUP_ERROR)
+}
+
+/// Print the MPU map and stop the run with `status`.
+pub fn fatal_stop(w: &mut impl Write, status: u32) -> ! {
+    live::dump(w);
+    let _ = writeln!(w, "(XEN) stopping with status {status}");
+    semihosting::exit(status)
+}
+
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo) -> ! {
+    let mut c = console::emergency();
+    let _ = writeln!(c, "(XEN) PANIC: {info}");
+    fatal_stop(&mut c, status::PANIC)
+}
+
+#[link_section = ".init.text"]
+#[inline(never)]
+fn init_setup(dtb: u64, record: &BootMpuRecord) -> Boot {
+    // SAFETY: UART0 is mapped as device memory by the boot head (region 5) and only
+    // the console drives it.
+    unsafe { console::init(UART0_BASE) };
+    console::init_logger(log::LevelFilter::Info);
+
+    let implemented = hw::implemented_regions();
+    let pa_bits = hw::pa_bits();
+    info!(
+        "rxen v{} for Armv8-R AArch64 (EL2 MPU, {} regions, {}-bit PA)",
+        env!("CARGO_PKG_VERSION"),
+        implemented,
+        pa_bits
+    );
+
+    // The mirror is rebuilt from the head's record and checked against the hardware.
+    if record.implemented != implemented as u64 {
+        fatal(
+            "boot MPU record",
+            &format_args!(
+                "records {} regions, MPUIR_EL2 says {}",
+                record.implemented, implemented
+            ),
+        );
+    }
+    let table = MpuTable::from_programmed(implemented, pa_bits, record.regions())
+        .unwrap_or_else(|e| fatal("boot MPU record", &e));
+    for (i, b, l) in record.regions() {
+        if hw::read_region(i) != (b, l) {
+            fatal(
+                "boot MPU record",
+                &format_args!(
+                    "region {i} holds {:x?}, the record says ({b:#x}, {l:#x})",
+                    hw::read_region(i)
+                ),
+            );
+        }
+    }
+    live::install(table);
+    info!(
+        "boot head mapped {} EL2 MPU regions of {}",
+        record.regions().count(),
+        implemented
+    );
+
+    let layout = Layout::get();
+    let (blob, dtb_range) = find_dtb(dtb);
+    let fdt = Fdt::new(blob).unwrap_or_else(|e| fatal("device tree", &e));
+    let reserved = [("image", layout.image()), ("device tree", dtb_range)];
+    let info = dt::parse(&fdt, &reserved, pa_bits).unwrap_or_else(|e| fatal("device tree", &e));
+    let opts = bootargs::parse(info.bootargs).unwrap_or_else(|e| fatal("bootargs", &e));
+    if let Some(level) = opts.log_level {
+        log::set_max_level(level);
+    }
+    info!("command line: {:?}", info.bootargs);
+
+    match info.console {
+        Some(c) => {
+            let regs = PhysRange::new(
+                c.regs.start & !(PAGE_SIZE - 1),
+                (c.regs.end + PAGE_SIZE - 1) & !(PAGE_SIZE - 1),
+            );
+            let base = live::with(|m| m.ioremap(regs, MemType::DeviceNgnrne))
+                .unwrap_or_else(|e| fatal("console", &e));
+            if base != UART0_BASE {
+                // SAFETY: the range was just mapped as device memory; the device tree
+                // names it as the console, so nothing else drives it.
+                unsafe { console::init(c.regs.start) };
+            }
+            info!("console: {} at {:#x}", c.path, c.regs.start);
+        }
+        None => {
+            warn!("device tree has no stdout-path: keeping the console on UART0 at {UART0_BASE:#x}")
+        }
+    }
+
+    for (i, bank) in info.banks().iter().enumerate() {
+        info!("memory bank {i}: {bank} ({} MiB)", bank.size() >> 20);
+    }
+    let heap = info.static_heap;
+    live::with(|m| m.map(heap, Attrs::DATA)).unwrap_or_else(|e| fatal("static heap", &e));
+    // SAFETY: the heap range is inside a memory bank, overlaps neither the image nor
+    // the device tree (checked by dt::parse), is now mapped read-write, and is given to
+    // the allocator alone.
+    unsafe {
+        HEAP.lock()
+            .init(heap.start as *mut u8, heap.size() as usize)
+    };
+    let probe: alloc::vec::Vec<PhysRange> = info.banks().to_vec();
+    info!(
+        "heap: {heap} ({} KiB), {} bytes free after a first allocation",
+        heap.size() >> 10,
+        HEAP.lock().free()
+    );
+    drop(probe);
+
+    Boot {
+        selftest: opts.selftest,
+    }
+}
+
+/// The device tree blob and its range: the one at x0, or the built-in one when x0 is
+/// 0 (the FVP leaves x0 at 0; a loader that passes a pointer must pass a valid blob).
+#[link_section = ".init.text"]
+fn find_dtb(x0: u64) -> (&'static [u8], PhysRange) {
+    if x0 == 0 {
+        let b: &'static [u8] = &BUILTIN_DTB.0;
+        info!("device tree: x0 is 0, using the built-in FVP BaseR tree");
+        return (
+            b,
+            PhysRange::new(b.as_ptr() as u64, b.as_ptr() as u64 + b.len() as u64),
+        );
+    }
+    if x0 % 8 != 0 {
+        fatal(
+            "device tree",
+            &format_args!("x0 = {x0:#x} is not 8-byte aligned"),
+        );
+    }
+    let page = x0 & !(PAGE_SIZE - 1);
+    let header = PhysRange::new(page, page + PAGE_SIZE);
+    live::with(|m| m.map(header, Attrs::RODATA))
+        .unwrap_or_else(|e| fatal("device tree header", &e));
+    let avail = (header.end - x0).min(40) as usize;
+    // SAFETY: [x0, x0 + avail) lies in the page just mapped read-only; it is only read.
+    let head = unsafe { core::slice::from_raw_parts(x0 as *const u8, avail) };
+    let total = match Fdt::new(head) {
+        Err(dt::FdtError::BadTotalSize { total, .. }) => total as u64,
+        Err(e) => fatal("device tree", &format_args!("at x0 = {x0:#x}: {e}")),
+        Ok(_) => 40,
+    };
+    if total > MAX_DTB_SIZE {
+        fatal(
+            "device tree",
+            &format_args!("at x0 = {x0:#x}: totalsize {total} exceeds {MAX_DTB_SIZE}"),
+        );
+    }
+    live::with(|m| m.unmap(header)).unwrap_or_else(|e| fatal("device tree header", &e));
+    let range = PhysRange::new(page, (x0 + total + PAGE_SIZE - 1) & !(PAGE_SIZE - 1));
+    live::with(|m| m.map(range, Attrs::RODATA)).unwrap_or_else(|e| fatal("device tree", &e));
+    info!("device tree: {total} bytes at {x0:#x}");
+    // SAFETY: the whole blob is now mapped read-only and stays mapped for the run.
+    (
+        unsafe { core::slice::from_raw_parts(x0 as *const u8, total as usize) },
+        PhysRange::new(x0, x0 + total),
+    )
+}
