@@ -180,7 +180,25 @@ mod tests {
             (0, Some(0x8000_0000))
         );
         assert_eq!(fdt.chosen().bootargs(), Some("a=b"));
-        assert_eq!(fdt.chosen().stdout().unwrap().name, "uart@9c090000");
+        let chosen = fdt.find_node("/chosen").unwrap();
+        assert_eq!(
+            chosen.property("stdout-path").unwrap().as_str(),
+            Some("serial0:115200n8")
+        );
+        let alias = fdt
+            .find_node("/aliases")
+            .unwrap()
+            .property("serial0")
+            .unwrap()
+            .as_str()
+            .unwrap();
+        assert!(fdt
+            .find_node(alias)
+            .unwrap()
+            .compatible()
+            .unwrap()
+            .all()
+            .any(|c| c == "arm,pl011"));
         let heap = fdt
             .find_node("/chosen")
             .unwrap()

@@ -17,9 +17,12 @@ pub mod mpu;
 pub mod syndrome;
 
 pub use machine::{Config, Machine, Outcome, StopReason};
+pub use unicorn_engine::RegisterARM64;
 
 /// Exit statuses r82sim uses for stops that are not the image's own.
 pub mod exit_status {
+    /// An exception was taken again before any instruction ran (its vector faults).
+    pub const EXCEPTION_LOOP: i32 = 122;
     /// The core waits in WFI with nothing that could wake it.
     pub const PARKED: i32 = 123;
     /// `--max-insns` ran out.

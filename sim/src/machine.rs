@@ -111,6 +111,11 @@ pub enum StopReason {
         esr: u64,
         elr: u64,
     },
+    /// An exception was taken, then another before any instruction completed.
+    ExceptionLoop {
+        esr: u64,
+        elr: u64,
+    },
     HostError(String),
 }
 
@@ -125,6 +130,7 @@ impl StopReason {
             Self::Watchdog { .. } => exit_status::WATCHDOG,
             Self::Parked { .. } => exit_status::PARKED,
             Self::NoVector { .. } => exit_status::NO_VECTOR,
+            Self::ExceptionLoop { .. } => exit_status::EXCEPTION_LOOP,
             Self::HostError(_) => exit_status::HOST_ERROR,
         }
     }
@@ -148,6 +154,10 @@ impl StopReason {
             )),
             Self::NoVector { esr, elr } => Some(format!(
                 "exception before VBAR_EL2 was set, at ELR {elr:#x}: {}",
+                syndrome::describe(*esr)
+            )),
+            Self::ExceptionLoop { esr, elr } => Some(format!(
+                "exception loop: {} at ELR {elr:#x} was taken again before any instruction completed (does the vector fault?)",
                 syndrome::describe(*esr)
             )),
             Self::HostError(e) => Some(format!("simulator error: {e}")),
@@ -197,7 +207,12 @@ struct State {
     trace: bool,
     strict: Strict,
     profile: Vec<(String, u64, Option<u64>)>,
+    /// The instruction count at the last exception entry, to catch exception loops.
+    last_entry: Option<u64>,
 }
+
+/// A region written with no ISB since: (index, old range, new range, warned already).
+type PendingRegion = (u8, (u64, u64), (u64, u64), bool);
 
 /// `--strict` bookkeeping.
 #[derive(Default)]
@@ -207,7 +222,7 @@ struct Strict {
     /// PRSELR was written and no ISB has executed since.
     selr_pending: bool,
     /// A region was written (index, old and new range, warned yet) and no ISB since.
-    region_pending: Option<(u8, (u64, u64), (u64, u64), bool)>,
+    region_pending: Option<PendingRegion>,
     /// Ranges that lost execute permission with no IC IALLU since.
     stale_exec: Vec<(u64, u64, u8)>,
     reported_overlaps: Vec<(u8, u8)>,
@@ -250,7 +265,8 @@ fn cp(op0: u32, op1: u32, crn: u32, crm: u32, op2: u32) -> RegisterARM64CP {
 }
 
 fn exec_allowed(r: &crate::mpu::RegionRegs, sctlr: u64) -> bool {
-    r.enabled() && !r.xn_el2() && !(!r.read_only() && sctlr & SCTLR_WXN != 0)
+    let wxn_forbids = !r.read_only() && sctlr & SCTLR_WXN != 0;
+    r.enabled() && !r.xn_el2() && !wxn_forbids
 }
 
 /// A simulated FVP BaseR with one Cortex-R82.
@@ -295,6 +311,7 @@ impl Machine {
                 ..Default::default()
             },
             profile: Vec::new(),
+            last_entry: None,
         };
         let mut uc = Unicorn::new_with_data(Arch::ARM64, Mode::LITTLE_ENDIAN, state)
             .map_err(host("unicorn"))?;
@@ -392,13 +409,13 @@ impl Machine {
             }
             let mut perms = Prot::NONE;
             if r {
-                perms = perms | Prot::READ;
+                perms |= Prot::READ;
             }
             if w {
-                perms = perms | Prot::WRITE;
+                perms |= Prot::WRITE;
             }
             if x {
-                perms = perms | Prot::EXEC;
+                perms |= Prot::EXEC;
             }
             Some(TlbEntry { paddr: page, perms })
         })
@@ -489,10 +506,9 @@ impl Machine {
             let data = ph
                 .data(LE, elf)
                 .map_err(|_| "ELF: segment outside the file".to_string())?;
-            let in_dram = paddr >= DRAM_BASE
-                && paddr
-                    .checked_add(memsz)
-                    .is_some_and(|e| e <= DRAM_BASE + DRAM_SIZE);
+            let in_dram = paddr
+                .checked_add(memsz)
+                .is_some_and(|e| e <= DRAM_BASE + DRAM_SIZE);
             if !in_dram {
                 return Err(format!(
                     "ELF: segment at {paddr:#x} (+{memsz:#x}) is outside DRAM"
@@ -717,6 +733,11 @@ impl Machine {
         }
         if !self.uc.get_data().vbar_set {
             self.uc.get_data_mut().stop = Some(StopReason::NoVector { esr: esr_v, elr });
+            return Ok(());
+        }
+        let insns = self.uc.get_data().insns;
+        if self.uc.get_data_mut().last_entry.replace(insns) == Some(insns) {
+            self.uc.get_data_mut().stop = Some(StopReason::ExceptionLoop { esr: esr_v, elr });
             return Ok(());
         }
         let sp = self.uc.reg_read(RegisterARM64::SP).map_err(host("sp"))?;

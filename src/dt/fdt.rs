@@ -108,7 +108,7 @@ impl<'a> Fdt<'a> {
         }
         let block = |name, off: u32, size: u32, align: u32| {
             let end = off as u64 + size as u64;
-            if (off as usize) < HEADER_LEN || end > total as u64 || off % align != 0 {
+            if (off as usize) < HEADER_LEN || end > total as u64 || !off.is_multiple_of(align) {
                 Err(FdtError::BadBlock {
                     block: name,
                     off,

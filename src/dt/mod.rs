@@ -95,7 +95,7 @@ fn reg_pairs<'a>(
     node: &'a str,
 ) -> Result<impl Iterator<Item = (u64, u64)> + 'a, DtError<'a>> {
     let pair = 4 * (ac + sc) as usize;
-    if value.is_empty() || value.len() % pair != 0 {
+    if value.is_empty() || !value.len().is_multiple_of(pair) {
         return Err(DtError::BadReg { node });
     }
     Ok(value.chunks_exact(pair).map(move |c| {
@@ -109,7 +109,7 @@ fn reg_pairs<'a>(
 
 fn range_of(a: u64, s: u64) -> PhysRange {
     // A range that would wrap is clamped to the top; the bank checks then refuse it.
-    PhysRange::new(a, a.checked_add(s).unwrap_or(u64::MAX))
+    PhysRange::new(a, a.saturating_add(s))
 }
 
 /// Read and check the boot information. `reserved` names ranges the heap must not

@@ -11,7 +11,10 @@ use crate::setup::fatal;
 
 /// Relax init text RX to RW, invalidate the instruction cache, zero all init memory,
 /// unmap init text and shrink init data + bss to bss. Any failed step is fatal.
-pub fn free_init_memory() {
+/// Unmangled and never inlined so profilers and debuggers can find it.
+#[no_mangle]
+#[inline(never)]
+pub extern "C" fn free_init_memory() {
     let l = Layout::get();
     info!(
         "free_init_memory: init text {}, init data {}",

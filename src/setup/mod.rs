@@ -200,7 +200,7 @@ fn find_dtb(x0: u64) -> (&'static [u8], PhysRange) {
             PhysRange::new(b.as_ptr() as u64, b.as_ptr() as u64 + b.len() as u64),
         );
     }
-    if x0 % 8 != 0 {
+    if !x0.is_multiple_of(8) {
         fatal(
             "device tree",
             &format_args!("x0 = {x0:#x} is not 8-byte aligned"),

@@ -63,17 +63,21 @@ pub fn run(test: SelfTest) -> ! {
     *EXPECTED.lock() = Some(e);
     let target = e.far;
     match test {
-        // SAFETY (all arms): the access is meant to fault; the MPU refuses it before
-        // any memory changes, and the trap handler ends the run without returning.
-        SelfTest::ExecInit | SelfTest::ExecData => unsafe {
-            asm!("blr {t}", t = in(reg) target, clobber_abi("C"))
-        },
-        SelfTest::WriteText | SelfTest::WriteRodata => unsafe {
-            asm!("str xzr, [{t}]", t = in(reg) target, options(nostack))
-        },
-        SelfTest::ReadFreedInit => unsafe {
-            asm!("ldr {v}, [{t}]", t = in(reg) target, v = out(reg) _, options(nostack))
-        },
+        SelfTest::ExecInit | SelfTest::ExecData => {
+            // SAFETY: the branch is meant to fault on fetch: the MPU refuses it before
+            // anything runs there, and the trap handler ends the run without returning.
+            unsafe { asm!("blr {t}", t = in(reg) target, clobber_abi("C")) }
+        }
+        SelfTest::WriteText | SelfTest::WriteRodata => {
+            // SAFETY: the store is meant to fault: the MPU refuses it before memory
+            // changes, and the trap handler ends the run without returning.
+            unsafe { asm!("str xzr, [{t}]", t = in(reg) target, options(nostack)) }
+        }
+        SelfTest::ReadFreedInit => {
+            // SAFETY: the load is meant to fault (no region covers the address); it
+            // reads nothing and the trap handler ends the run without returning.
+            unsafe { asm!("ldr {v}, [{t}]", t = in(reg) target, v = out(reg) _, options(nostack)) }
+        }
     }
     error!(
         "selftest {}: the access at {target:#x} did not fault",

@@ -44,8 +44,7 @@ register_bitfields![u64,
 pub const MPU_GRANULE: u64 = 64;
 
 /// MAIR_EL2 as rxen programs it; `MemType as u8` is the attribute index.
-pub const MAIR_EL2_VALUE: u64 = 0x00 // 0: Device-nGnRnE
-    | (0x04 << 8) // 1: Device-nGnRE
+pub const MAIR_EL2_VALUE: u64 = (0x04 << 8) // 1: Device-nGnRE
     | (0x44 << 16) // 2: Normal, inner/outer non-cacheable
     | (0xff << 24); // 3: Normal, inner/outer write-back, read/write-allocate
 

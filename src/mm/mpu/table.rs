@@ -224,7 +224,7 @@ impl MpuTable {
         if range.is_empty() {
             return Err(MpuError::EmptyRange { range });
         }
-        if range.start % PAGE_SIZE != 0 || range.end % PAGE_SIZE != 0 {
+        if !range.start.is_multiple_of(PAGE_SIZE) || !range.end.is_multiple_of(PAGE_SIZE) {
             return Err(MpuError::Misaligned { range });
         }
         if self.pa_bits < 64 && range.end > 1u64 << self.pa_bits {

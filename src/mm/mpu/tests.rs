@@ -16,8 +16,10 @@ fn mpu(count: u8) -> Mpu<FakeMpu> {
     Mpu::new(MpuTable::new(count, 40), FakeMpu::new())
 }
 
-/// Snapshot of everything an operation may change.
-fn state(m: &Mpu<FakeMpu>) -> (Vec<(u8, Region)>, Vec<(u64, u64)>, usize) {
+/// Everything an operation may change: table entries, region registers, log length.
+type Snapshot = (Vec<(u8, Region)>, Vec<(u64, u64)>, usize);
+
+fn state(m: &Mpu<FakeMpu>) -> Snapshot {
     (
         m.table().iter().map(|(i, r)| (i, *r)).collect(),
         m.hw().regs.to_vec(),
@@ -515,8 +517,8 @@ mod model {
 
     fn valid(range: PhysRange) -> bool {
         range.start < range.end
-            && range.start % K4 == 0
-            && range.end % K4 == 0
+            && range.start.is_multiple_of(K4)
+            && range.end.is_multiple_of(K4)
             && range.end <= 1 << PA_BITS
     }
 

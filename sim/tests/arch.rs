@@ -1,0 +1,223 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//! r82sim against the architecture: each test runs a hand-written image and asserts
+//! the exact syndromes, addresses and state PMSAv8-64 and the exception model define.
+mod common;
+
+use common::*;
+use r82sim::machine::Config;
+use r82sim::{exit_status, StopReason};
+
+const IL: u64 = 1 << 25;
+
+/// A data abort at EL2: ISV with SAS, SRT, SF for single-register accesses.
+fn dabt(fsc: u64, write: bool, sas: u64, srt: u64, sf: bool) -> u64 {
+    (0x25 << 26)
+        | IL
+        | (1 << 24)
+        | (sas << 22)
+        | (srt << 16)
+        | ((sf as u64) << 15)
+        | ((write as u64) << 6)
+        | fsc
+}
+
+fn iabt(fsc: u64) -> u64 {
+    (0x21 << 26) | IL | fsc
+}
+
+const TRANSLATION: u64 = 0b000100;
+const PERMISSION: u64 = 0b001100;
+
+#[test]
+fn mpu_matches_regions_at_64_byte_edges_and_faults_as_pmsav8_64_says() {
+    let (m, o) = run(&image("mpu"), small());
+    assert_eq!(
+        o.reason,
+        StopReason::Exit {
+            status: 0,
+            reason: 0x20026
+        },
+        "{}",
+        m.console_text()
+    );
+    let log = exception_log(&m);
+    let got: Vec<(u64, u64)> = log.iter().map(|e| (e[0], e[1])).collect();
+    assert_eq!(
+        got,
+        vec![
+            (dabt(TRANSLATION, false, 3, 2, true), 0x30038),
+            (dabt(TRANSLATION, false, 0, 3, false), 0x300c0),
+            (dabt(PERMISSION, true, 3, 4, true), 0x31000),
+            (dabt(TRANSLATION, false, 3, 5, true), 0x33900),
+            (iabt(PERMISSION), 0x32000),
+            (iabt(PERMISSION), 0x31000),
+            (iabt(TRANSLATION), 0x40000),
+        ]
+    );
+    // Every one was taken from EL2h to the current-EL, SP_ELx vector with SPSR = EL2h.
+    for e in &log {
+        assert_eq!(e[4], 0x200);
+        assert_eq!(e[3] & 0xf, 0x9);
+    }
+    // Instruction aborts report the target as ELR too.
+    assert_eq!(log[4][2], 0x32000);
+    // PRENR showed regions 0-6 enabled; the PRBAR2/PRLAR2 aliases read region 2.
+    assert_eq!(u64_at(&m, 0x20800), 0x7f);
+    assert_eq!(u64_at(&m, 0x20808), 0x30040 | 0x02);
+    assert_eq!(u64_at(&m, 0x20810), 0x30080 | 0x7);
+    assert!(
+        !m.mpu().region(5).enabled(),
+        "PRENR bit 5 cleared EN of region 5"
+    );
+}
+
+#[test]
+fn hvc_svc_brk_udf_and_eret_round_trips() {
+    let (m, o) = run(&image("exceptions"), small());
+    assert_eq!(o.status, 0, "{}", m.console_text());
+    let log = exception_log(&m);
+    let esrs: Vec<u64> = log.iter().map(|e| e[0]).collect();
+    assert_eq!(
+        esrs,
+        vec![
+            (0x16 << 26) | IL | 0x42, // HVC
+            (0x15 << 26) | IL | 0x7,  // SVC
+            (0x3c << 26) | IL | 0x3,  // BRK
+            IL,                       // UDF: unknown reason
+            IL,                       // HLT that is not a semihosting call
+            (0x16 << 26) | IL | 0x99, // HVC from EL1
+        ]
+    );
+    let main = m.symbol("main").unwrap();
+    // HVC/SVC return after the instruction; BRK and UDF report the instruction itself.
+    // (main: three instructions set VBAR_EL2, then HVC, SVC, BRK, UDF.)
+    assert_eq!(log[0][2], main + 4 * 4);
+    assert_eq!(log[1][2], main + 5 * 4);
+    assert_eq!(log[2][2], main + 5 * 4);
+    assert_eq!(log[3][2], main + 6 * 4);
+    // The HVC from EL1 went to the lower-EL vector with SPSR = EL1h, DAIF masked.
+    assert_eq!(log[5][4], 0x400);
+    assert_eq!(log[5][3], 0x3c5);
+    assert_eq!(log[5][2], m.symbol("at_el1").unwrap() + 4);
+    // And ERET brought the core back to EL2.
+    assert_eq!(u64_at(&m, 0x20800), 2 << 2);
+}
+
+#[test]
+fn semihosting_console_and_exit_status() {
+    let (m, o) = run(&image("semihosting"), small());
+    assert_eq!(
+        o.reason,
+        StopReason::Exit {
+            status: 42,
+            reason: 0x20026
+        }
+    );
+    assert_eq!(o.status, 42);
+    assert_eq!(m.console_text(), "write\nwrite0\nX");
+    assert_ne!(
+        u64_at(&m, 0x20000) as i64,
+        -1,
+        "SYS_OPEN of :tt gives a handle"
+    );
+    assert_eq!(u64_at(&m, 0x20100), 0, "SYS_WRITE wrote every byte");
+
+    let (_, o) = run(&image("exit_extended"), small());
+    assert_eq!(o.status, 7);
+}
+
+#[test]
+fn counter_is_100mhz_and_advances_with_instructions_only() {
+    let elf = image("counter");
+    let (a, oa) = run(&elf, small());
+    let (b, ob) = run(&elf, small());
+    let read = |m: &r82sim::Machine| [0, 8, 16, 24].map(|o| u64_at(m, 0x20000 + o));
+    let (ra, rb) = (read(&a), read(&b));
+    assert_eq!(ra, rb, "two runs give the same counter values");
+    assert_eq!(oa.insns, ob.insns, "and the same instruction count");
+    assert_eq!(ra[2], 100_000_000, "CNTFRQ_EL0");
+    // 2002 instructions between the reads, at 10 instructions per tick.
+    assert!((200..=201).contains(&(ra[1] - ra[0])), "{:?}", ra);
+    assert!(ra[3] >= ra[1], "CNTVCT_EL0 counts the same time");
+}
+
+#[test]
+fn strict_reports_each_mistake_once_and_nothing_for_correct_code() {
+    let (m, o) = run(
+        &image("strict"),
+        Config {
+            strict: true,
+            ..small()
+        },
+    );
+    assert_eq!(o.status, 0, "{}", m.console_text());
+    let w = m.strict_warnings();
+    assert_eq!(w.len(), 4, "{w:#?}");
+    assert!(
+        w[0].contains("written after a PRSELR_EL2 write without an ISB"),
+        "{}",
+        w[0]
+    );
+    assert!(
+        w[1].contains("page 0x30000 through EL2 MPU region 2") && w[1].contains("before an ISB"),
+        "{}",
+        w[1]
+    );
+    assert!(
+        w[2].contains("regions 2 [0x30000..0x30fff] and 3 [0x30800..0x31fff] overlap"),
+        "{}",
+        w[2]
+    );
+    assert!(
+        w[3].contains("fetch from page 0x32000") && w[3].contains("without an IC IALLU"),
+        "{}",
+        w[3]
+    );
+    // The fetch also faulted: XN is enforced whatever the instruction cache holds.
+    assert_eq!(
+        exception_log(&m).iter().map(|e| e[0]).collect::<Vec<_>>(),
+        vec![iabt(PERMISSION)]
+    );
+
+    // Without --strict the same image runs the same way and warns of nothing.
+    let (m, o) = run(&image("strict"), small());
+    assert_eq!(o.status, 0);
+    assert!(m.strict_warnings().is_empty());
+}
+
+#[test]
+fn watchdog_parked_and_missing_vector_stops_have_their_own_status() {
+    let (_, o) = run(
+        &image("spin"),
+        Config {
+            max_insns: 100_000,
+            ..Config::default()
+        },
+    );
+    assert!(matches!(o.reason, StopReason::Watchdog { .. }));
+    assert_eq!(o.status, exit_status::WATCHDOG);
+
+    let (m, o) = run(&image("wfi"), small());
+    assert_eq!(
+        o.reason,
+        StopReason::Parked {
+            pc: m.symbol("main").unwrap()
+        }
+    );
+    assert_eq!(o.status, exit_status::PARKED);
+
+    let (m, o) = run(&image("novector"), small());
+    assert_eq!(
+        o.reason,
+        StopReason::NoVector {
+            esr: IL,
+            elr: m.symbol("main").unwrap()
+        }
+    );
+    assert_eq!(o.status, exit_status::NO_VECTOR);
+    assert!(o
+        .reason
+        .describe()
+        .unwrap()
+        .contains("before VBAR_EL2 was set"));
+}

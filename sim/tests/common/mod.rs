@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//! Helpers for r82sim's tests: build the assembly test images (with the project's own
+//! rustc, for the firmware target, with `global_asm!`) and run images.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use r82sim::machine::{Config, DtbChoice, Machine, Outcome};
+
+const TARGET: &str = "aarch64-unknown-none-softfloat";
+
+fn manifest_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Assemble and link `sim/tests/images/NAME.S` (after prelude.S unless it is
+/// `bare`) at address 0, and return the ELF.
+pub fn image(name: &str) -> Vec<u8> {
+    let dir = manifest_dir().join("tests/images");
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("images");
+    std::fs::create_dir_all(&out).unwrap();
+    let wrapper = out.join(format!("{name}.rs"));
+    let src = std::fs::read_to_string(dir.join(format!("{name}.S"))).unwrap();
+    let prelude = std::fs::read_to_string(dir.join("prelude.S")).unwrap();
+    let asm = format!("{prelude}\n{src}\n");
+    std::fs::write(out.join(format!("{name}.s")), &asm).unwrap();
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#![no_std]\n#![no_main]\ncore::arch::global_asm!(include_str!({:?}), options(raw));\n\
+             #[panic_handler]\nfn panic(_: &core::panic::PanicInfo) -> ! {{ loop {{}} }}\n",
+            out.join(format!("{name}.s"))
+        ),
+    )
+    .unwrap();
+    let elf = out.join(name);
+    let status = Command::new(std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into()))
+        .current_dir(manifest_dir())
+        .args([
+            "--edition",
+            "2021",
+            "--target",
+            TARGET,
+            "-C",
+            "panic=abort",
+            "-C",
+            "target-cpu=cortex-r82",
+            "-C",
+            "opt-level=0",
+        ])
+        .arg("-C")
+        .arg(format!("link-arg=-T{}", dir.join("link.ld").display()))
+        .arg("-o")
+        .arg(&elf)
+        .arg(&wrapper)
+        .status()
+        .expect("running rustc to build a test image");
+    assert!(status.success(), "building test image {name} failed");
+    std::fs::read(elf).unwrap()
+}
+
+/// Run `elf` without a device tree and return the machine and the outcome.
+pub fn run(elf: &[u8], cfg: Config) -> (Machine, Outcome) {
+    let mut m = Machine::new(cfg).expect("machine");
+    m.load_elf(elf, DtbChoice::None).expect("load");
+    let o = m.run();
+    (m, o)
+}
+
+pub fn small() -> Config {
+    Config {
+        max_insns: 10_000_000,
+        ..Config::default()
+    }
+}
+
+/// The exception log the test vectors keep at 0x20000: (ESR, FAR, ELR, SPSR, offset).
+pub fn exception_log(m: &Machine) -> Vec<[u64; 5]> {
+    let q = |a: u64| u64::from_le_bytes(m.read_mem(a, 8).unwrap().try_into().unwrap());
+    let n = q(0x20000);
+    (0..n)
+        .map(|i| {
+            let e = 0x20008 + 48 * i;
+            [q(e), q(e + 8), q(e + 16), q(e + 24), q(e + 32)]
+        })
+        .collect()
+}
+
+pub fn u64_at(m: &Machine, a: u64) -> u64 {
+    u64::from_le_bytes(m.read_mem(a, 8).unwrap().try_into().unwrap())
+}

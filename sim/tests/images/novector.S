@@ -1,0 +1,3 @@
+/* An undefined instruction before VBAR_EL2 is set. */
+main:
+    udf     #0

@@ -1,0 +1,3 @@
+/* Never stops: the watchdog must. */
+main:
+    b       main

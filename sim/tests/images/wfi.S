@@ -1,0 +1,4 @@
+/* Waits for an interrupt that cannot come. */
+main:
+    wfi
+    b       main

@@ -1,0 +1,273 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//! Boot tests of the rxen image in r82sim: the image boots to a clean exit, the final
+//! EL2 MPU map is the one free_init_memory must leave, and every self-check ends in
+//! exactly its abort. The image comes from $RXEN_IMAGE (`make test` sets it) or
+//! build/rxen.
+mod common;
+
+use std::path::PathBuf;
+
+use r82sim::machine::{Config, DtbChoice, Machine, Outcome};
+use r82sim::{dtb, exit_status, RegisterARM64, StopReason};
+
+fn rxen() -> Vec<u8> {
+    let path = std::env::var_os("RXEN_IMAGE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../build/rxen"));
+    std::fs::read(&path)
+        .unwrap_or_else(|e| panic!("rxen image {}: {e} (build it with `make`)", path.display()))
+}
+
+fn platform_dtb(bootargs: &str) -> Vec<u8> {
+    dtb::generate(&dtb::Platform {
+        dram_base: 0,
+        dram_size: 0x8000_0000,
+        static_heap: Some(r82sim::machine::DEFAULT_STATIC_HEAP),
+        bootargs: bootargs.into(),
+    })
+    .unwrap()
+}
+
+fn boot_with(cfg: Config, dtb: DtbChoice) -> (Machine, Outcome) {
+    let mut m = Machine::new(Config {
+        max_insns: 200_000_000,
+        ..cfg
+    })
+    .unwrap();
+    m.load_elf(&rxen(), dtb).unwrap();
+    let o = m.run();
+    (m, o)
+}
+
+fn boot(bootargs: &str) -> (Machine, Outcome) {
+    boot_with(Config::default(), DtbChoice::Blob(platform_dtb(bootargs)))
+}
+
+/// The regions enabled at the end: (base, last byte, PRBAR low bits, AttrIndx).
+fn enabled_regions(m: &Machine) -> Vec<(u64, u64, u64, u8)> {
+    let mpu = m.mpu();
+    (0..mpu.count())
+        .map(|i| mpu.region(i))
+        .filter(|r| r.enabled())
+        .map(|r| (r.base(), r.limit(), r.prbar & 0x3f, r.attr_index()))
+        .collect()
+}
+
+#[test]
+fn boots_to_a_clean_exit_and_frees_init_memory() {
+    let (m, o) = boot("");
+    let out = m.console_text();
+    assert_eq!(
+        o.reason,
+        StopReason::Exit {
+            status: 0,
+            reason: 0x20026
+        },
+        "{out}"
+    );
+    assert!(
+        out.contains("rxen v0.1.0 for Armv8-R AArch64 (EL2 MPU, 16 regions, 40-bit PA)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("boot head mapped 6 EL2 MPU regions of 16"),
+        "{out}"
+    );
+    let s = |n: &str| m.symbol(n).unwrap_or_else(|| panic!("symbol {n}"));
+    let freed = s("__init_end") - s("__init_begin");
+    assert!(
+        out.contains(&format!("free_init_memory: freed {freed} bytes")),
+        "{out}"
+    );
+    assert!(
+        out.contains("MPU before freeing init memory")
+            && out.contains("MPU after freeing init memory")
+    );
+    assert!(out.contains("setup done"), "{out}");
+
+    let regions = enabled_regions(&m);
+    // No region covers init text any more, nor what was init data.
+    for (b, l, _, _) in &regions {
+        assert!(
+            *l < s("__init_begin") || *b >= s("__bss_start"),
+            "region [{b:#x}..{l:#x}] still covers init memory"
+        );
+    }
+    // Init data + bss now starts at __bss_start: RW, XN, normal memory.
+    assert!(
+        regions.contains(&(s("__bss_start"), s("__bss_end") - 1, 0x32, 3)),
+        "{regions:x?}"
+    );
+    // Text is RO and executable, rodata RO XN, data RW XN, UART device RW XN.
+    assert!(
+        regions.contains(&(s("_stext"), s("_etext") - 1, 0x38, 3)),
+        "{regions:x?}"
+    );
+    assert!(
+        regions.contains(&(s("_srodata"), s("_erodata") - 1, 0x3a, 3)),
+        "{regions:x?}"
+    );
+    assert!(
+        regions.contains(&(s("_sdata"), s("_edata") - 1, 0x32, 3)),
+        "{regions:x?}"
+    );
+    assert!(
+        regions.contains(&(0x9c09_0000, 0x9c09_0fff, 0x02, 0)),
+        "{regions:x?}"
+    );
+    // The static heap is mapped RW XN.
+    assert!(
+        regions.contains(&(0x1000_0000, 0x10ff_ffff, 0x32, 3)),
+        "{regions:x?}"
+    );
+    // MPU on, caches on, WXN, no background region.
+    let sctlr = m.sysreg(3, 4, 1, 0, 0);
+    assert_eq!(
+        sctlr & ((1 << 0) | (1 << 2) | (1 << 12) | (1 << 19) | (1 << 17)),
+        (1 << 0) | (1 << 2) | (1 << 12) | (1 << 19)
+    );
+}
+
+#[test]
+fn boot_is_deterministic() {
+    let (a, oa) = boot("");
+    let (b, ob) = boot("");
+    assert_eq!(oa.insns, ob.insns);
+    assert_eq!(a.console_text(), b.console_text());
+}
+
+#[test]
+fn boot_follows_the_architecture_strictly() {
+    let (m, o) = boot_with(
+        Config {
+            strict: true,
+            ..Config::default()
+        },
+        DtbChoice::Blob(platform_dtb("")),
+    );
+    assert_eq!(o.status, 0, "{}", m.console_text());
+    assert!(m.strict_warnings().is_empty(), "{:#?}", m.strict_warnings());
+}
+
+#[test]
+fn every_selftest_ends_in_exactly_its_abort() {
+    // (name, EC, fault status class, write, symbol the fault address must be)
+    let cases = [
+        ("exec-init", 0x21, 0x04, false, "__init_begin"),
+        ("write-text", 0x25, 0x0c, true, "_stext"),
+        ("read-freed-init", 0x25, 0x04, false, "__init_data_begin"),
+        ("write-rodata", 0x25, 0x0c, true, "_srodata"),
+        ("exec-data", 0x21, 0x0c, false, "_sdata"),
+    ];
+    for (name, ec, fsc, write, sym) in cases {
+        let (m, o) = boot(&format!("rxen.selftest={name}"));
+        let out = m.console_text();
+        assert_eq!(o.status, 0, "{name}: {out}");
+        assert!(
+            out.contains(&format!("selftest {name}: got the expected abort")),
+            "{name}: {out}"
+        );
+        let esr = m.reg(RegisterARM64::ESR_EL2);
+        assert_eq!((esr >> 26) & 0x3f, ec, "{name}: ESR {esr:#x}");
+        assert_eq!(esr & 0x3c, fsc, "{name}: ESR {esr:#x}");
+        if ec == 0x25 {
+            assert_eq!(esr & (1 << 6) != 0, write, "{name}: WnR");
+        }
+        assert_eq!(
+            m.reg(RegisterARM64::FAR_EL2),
+            m.symbol(sym).unwrap(),
+            "{name}: FAR"
+        );
+    }
+}
+
+#[test]
+fn unknown_selftest_is_refused_with_status_1() {
+    let (m, o) = boot("rxen.selftest=nonsense");
+    assert_eq!(o.status, 1);
+    assert!(
+        m.console_text()
+            .contains("bootargs: unknown self-test \"nonsense\""),
+        "{}",
+        m.console_text()
+    );
+}
+
+#[test]
+fn x0_zero_boots_with_the_built_in_device_tree() {
+    let (m, o) = boot_with(Config::default(), DtbChoice::None);
+    let out = m.console_text();
+    assert_eq!(o.status, 0, "{out}");
+    assert!(
+        out.contains("x0 is 0, using the built-in FVP BaseR tree"),
+        "{out}"
+    );
+    assert!(out.contains("heap: [0x10000000, 0x11000000)"), "{out}");
+}
+
+#[test]
+fn other_mpu_sizes_boot_and_too_few_regions_stop_in_the_head() {
+    let (m, o) = boot_with(
+        Config {
+            mpu_regions: 8,
+            ..Config::default()
+        },
+        DtbChoice::Blob(platform_dtb("")),
+    );
+    assert_eq!(o.status, 0, "{}", m.console_text());
+    assert!(m.console_text().contains("(EL2 MPU, 8 regions"));
+    let (m, o) = boot_with(
+        Config {
+            mpu_regions: 255,
+            ..Config::default()
+        },
+        DtbChoice::Blob(platform_dtb("")),
+    );
+    assert_eq!(o.status, 0, "{}", m.console_text());
+
+    let (m, o) = boot_with(
+        Config {
+            mpu_regions: 5,
+            ..Config::default()
+        },
+        DtbChoice::Blob(platform_dtb("")),
+    );
+    assert_eq!(o.status, exit_status::PARKED);
+    assert!(
+        m.console_text()
+            .contains("too few regions for the boot map"),
+        "{}",
+        m.console_text()
+    );
+}
+
+#[test]
+fn profile_counts_are_deterministic_and_ordered() {
+    let names: Vec<String> = ["_start", "start_xen", "free_init_memory"]
+        .map(String::from)
+        .to_vec();
+    let run = || {
+        let mut m = Machine::new(Config {
+            max_insns: 200_000_000,
+            ..Config::default()
+        })
+        .unwrap();
+        m.load_elf(&rxen(), DtbChoice::Blob(platform_dtb("")))
+            .unwrap();
+        m.profile(&names).unwrap();
+        let o = m.run();
+        (m.profile_counts(), o.insns)
+    };
+    let (a, ta) = run();
+    let (b, tb) = run();
+    assert_eq!((a.clone(), ta), (b, tb));
+    let counts: Vec<u64> = a
+        .iter()
+        .map(|(_, c)| c.expect("every symbol is entered"))
+        .collect();
+    assert_eq!(counts[0], 0);
+    assert!(
+        counts[0] < counts[1] && counts[1] < counts[2] && counts[2] < ta,
+        "{counts:?} {ta}"
+    );
+}
