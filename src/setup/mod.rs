@@ -163,9 +163,7 @@ fn init_setup(dtb: u64, record: &BootMpuRecord) -> Boot {
         }
     }
 
-    for (i, bank) in info.banks().iter().enumerate() {
-        info!("memory bank {i}: {bank} ({} MiB)", bank.size() >> 20);
-    }
+    map_ram_banks(info.banks());
     let heap = info.static_heap;
     live::with(|m| m.map(heap, Attrs::DATA)).unwrap_or_else(|e| fatal("static heap", &e));
     // SAFETY: the heap range is inside a memory bank, overlaps neither the image nor
@@ -185,6 +183,31 @@ fn init_setup(dtb: u64, record: &BootMpuRecord) -> Boot {
 
     Boot {
         selftest: opts.selftest,
+    }
+}
+
+/// Map every RAM bank read-write, execute-never, except banks that already hold a
+/// mapping (the image's, the device tree's): those are reached through the regions
+/// already there. A bank that cannot get a region stops the boot with the reason.
+#[link_section = ".init.text"]
+fn map_ram_banks(banks: &[PhysRange]) {
+    for (i, bank) in banks.iter().enumerate() {
+        let aligned = PhysRange::new(
+            bank.start & !(PAGE_SIZE - 1),
+            (bank.end + PAGE_SIZE - 1) & !(PAGE_SIZE - 1),
+        );
+        let occupied = live::with(|m| m.table().iter().any(|(_, r)| r.range.overlaps(&aligned)));
+        if occupied {
+            info!("memory bank {i}: {bank} ({} MiB), holds the image or device tree: not mapped whole", bank.size() >> 20);
+            continue;
+        }
+        match live::with(|m| m.map(aligned, Attrs::DATA)) {
+            Ok(index) => info!(
+                "memory bank {i}: {bank} ({} MiB) mapped as MPU region {index}",
+                bank.size() >> 20
+            ),
+            Err(e) => fatal("memory banks", &format_args!("memory bank {i} {bank}: {e}")),
+        }
     }
 }
 
