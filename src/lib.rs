@@ -11,6 +11,8 @@
 pub mod bootargs;
 pub mod dt;
 pub mod esr;
+#[cfg(any(test, feature = "fake-hw"))]
+pub mod fuzzing;
 pub mod mm;
 pub mod platform;
 

@@ -109,5 +109,7 @@ pub trait MpuHw {
 
 #[cfg(any(test, feature = "fake-hw"))]
 pub mod fake;
+#[cfg(any(test, feature = "fake-hw"))]
+pub mod model;
 #[cfg(test)]
 mod tests;

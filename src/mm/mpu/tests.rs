@@ -16,16 +16,7 @@ fn mpu(count: u8) -> Mpu<FakeMpu> {
     Mpu::new(MpuTable::new(count, 40), FakeMpu::new())
 }
 
-/// Everything an operation may change: table entries, region registers, log length.
-type Snapshot = (Vec<(u8, Region)>, Vec<(u64, u64)>, usize);
-
-fn state(m: &Mpu<FakeMpu>) -> Snapshot {
-    (
-        m.table().iter().map(|(i, r)| (i, *r)).collect(),
-        m.hw().regs.to_vec(),
-        m.hw().log.len(),
-    )
-}
+use super::model::snapshot as state;
 
 /// Assert that `op` fails with `expected` and changes nothing.
 fn refused(
@@ -502,116 +493,10 @@ fn errors_name_the_range_and_the_rule() {
 }
 
 mod model {
-    //! Property tests: random operation sequences against a reference model.
+    //! Property tests: random operation sequences against the reference model.
     use super::*;
+    use crate::mm::mpu::model::{run_sequence, Op};
     use proptest::prelude::*;
-
-    /// The reference: a list of mappings with a total mapping count each, and the
-    /// rules restated as simply as possible, without slots or bitmaps.
-    #[derive(Clone, Debug, Default)]
-    struct Model {
-        maps: Vec<(PhysRange, Attrs, u16)>,
-    }
-
-    const PA_BITS: u8 = 20;
-
-    fn valid(range: PhysRange) -> bool {
-        range.start < range.end
-            && range.start.is_multiple_of(K4)
-            && range.end.is_multiple_of(K4)
-            && range.end <= 1 << PA_BITS
-    }
-
-    impl Model {
-        fn hit(&self, range: PhysRange) -> Option<usize> {
-            self.maps.iter().position(|m| m.0.overlaps(&range))
-        }
-
-        fn map(&mut self, range: PhysRange, a: Attrs, count: u8) -> bool {
-            if !valid(range) || a.is_writable_executable() {
-                return false;
-            }
-            match self.hit(range) {
-                None if self.maps.len() < count as usize => {
-                    self.maps.push((range, a, 1));
-                    true
-                }
-                None => false,
-                Some(i) => {
-                    let m = &mut self.maps[i];
-                    let ok = m.0.contains_range(&range) && m.1 == a && m.2 < 256;
-                    if ok {
-                        m.2 += 1;
-                    }
-                    ok
-                }
-            }
-        }
-
-        fn unmap(&mut self, range: PhysRange) -> bool {
-            if !valid(range) {
-                return false;
-            }
-            match self.hit(range) {
-                Some(i) if self.maps[i].0.contains_range(&range) => {
-                    if self.maps[i].2 > 1 {
-                        self.maps[i].2 -= 1;
-                        true
-                    } else if self.maps[i].0 == range {
-                        self.maps.remove(i);
-                        true
-                    } else {
-                        false
-                    }
-                }
-                _ => false,
-            }
-        }
-
-        fn modify(&mut self, range: PhysRange, a: Attrs) -> bool {
-            if !valid(range) || a.is_writable_executable() {
-                return false;
-            }
-            match self.hit(range) {
-                Some(i) if self.maps[i].0 == range && self.maps[i].1.mem == a.mem => {
-                    if self.maps[i].1 == a {
-                        true
-                    } else if self.maps[i].2 == 1 {
-                        self.maps[i].1 = a;
-                        true
-                    } else {
-                        false
-                    }
-                }
-                _ => false,
-            }
-        }
-
-        fn shrink(&mut self, range: PhysRange, new: PhysRange) -> bool {
-            if !valid(range) || !valid(new) {
-                return false;
-            }
-            match self.hit(range) {
-                Some(i)
-                    if self.maps[i].0 == range
-                        && range.contains_range(&new)
-                        && self.maps[i].2 == 1 =>
-                {
-                    self.maps[i].0 = new;
-                    true
-                }
-                _ => false,
-            }
-        }
-    }
-
-    #[derive(Clone, Debug)]
-    enum Op {
-        Map(PhysRange, Attrs),
-        Unmap(PhysRange),
-        Modify(PhysRange, Attrs),
-        Shrink(PhysRange, PhysRange),
-    }
 
     fn range() -> impl Strategy<Value = PhysRange> {
         prop_oneof![
@@ -645,59 +530,11 @@ mod model {
         ]
     }
 
-    fn check_invariants(m: &Mpu<FakeMpu>, model: &Model) {
-        let t = m.table();
-        // Table and model agree on every mapping and its reference count.
-        let mut got: Vec<_> = t
-            .iter()
-            .map(|(_, r)| (r.range, r.attrs, r.refcount as u16 + 1))
-            .collect();
-        let mut want = model.maps.clone();
-        got.sort_by_key(|x| x.0);
-        want.sort_by_key(|x| x.0);
-        assert_eq!(got, want);
-        // The hardware holds exactly the table: used slots encoded, others disabled.
-        for i in 0..t.count() {
-            let (b, l) = m.hw().regs[i as usize];
-            match t.get(i) {
-                Some(reg) => assert_eq!((b, l), encode(reg.range, reg.attrs), "region {i}"),
-                None => assert_eq!(l & 1, 0, "unused region {i} is enabled"),
-            }
-        }
-        // No two enabled regions overlap; none is writable and executable.
-        let enabled: Vec<_> = m
-            .hw()
-            .enabled()
-            .map(|i| decode(m.hw().regs[i as usize].0, m.hw().regs[i as usize].1).unwrap())
-            .collect();
-        for (a, (ra, aa)) in enabled.iter().enumerate() {
-            assert!(!aa.is_writable_executable());
-            for (rb, _) in &enabled[a + 1..] {
-                assert!(!ra.overlaps(rb), "{ra} overlaps {rb}");
-            }
-        }
-    }
-
     proptest! {
         #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
         #[test]
         fn random_operations_agree_with_model(count in prop_oneof![Just(4u8), Just(8), Just(16)], ops in proptest::collection::vec(op(), 1..60)) {
-            let mut m = Mpu::new(MpuTable::new(count, PA_BITS), FakeMpu::new());
-            let mut model = Model::default();
-            for op in ops {
-                let before = state(&m);
-                let (ok, expect) = match op {
-                    Op::Map(rg, a) => (m.map(rg, a).is_ok(), model.map(rg, a, count)),
-                    Op::Unmap(rg) => (m.unmap(rg).is_ok(), model.unmap(rg)),
-                    Op::Modify(rg, a) => (m.modify(rg, a).is_ok(), model.modify(rg, a)),
-                    Op::Shrink(a, b) => (m.shrink(a, b).is_ok(), model.shrink(a, b)),
-                };
-                prop_assert_eq!(ok, expect, "{:?}", op);
-                if !ok {
-                    prop_assert_eq!(&state(&m), &before, "failed {:?} changed state", op);
-                }
-                check_invariants(&m, &model);
-            }
+            run_sequence(count, 20, &ops);
         }
     }
 }
