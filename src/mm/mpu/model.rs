@@ -137,7 +137,9 @@ pub fn apply(m: &mut Mpu<FakeMpu>, op: Op) -> bool {
 }
 
 /// Everything an operation may change: table entries, region registers, log length.
-pub fn snapshot(m: &Mpu<FakeMpu>) -> (Vec<(u8, super::Region)>, Vec<(u64, u64)>, usize) {
+pub type Snapshot = (Vec<(u8, super::Region)>, Vec<(u64, u64)>, usize);
+
+pub fn snapshot(m: &Mpu<FakeMpu>) -> Snapshot {
     (
         m.table().iter().map(|(i, r)| (i, *r)).collect(),
         m.hw().regs.to_vec(),
