@@ -45,6 +45,11 @@ lint: deps
 	cargo clippy --workspace --all-targets --release -- -D warnings
 	cargo clippy -p rxen --target $(TARGET) --profile $(PROFILE) -- -D warnings
 
+# Sizes, MPU regions, deterministic instruction counts (r82sim) and host timings of
+# the MPU core: one table, and bench/results.json. A benchmark, never a test.
+bench: image sim
+	scripts/bench.py
+
 clean:
 	cargo clean
 	rm -rf $(BUILD)

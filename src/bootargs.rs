@@ -48,6 +48,9 @@ pub struct Options {
     pub selftest: Option<SelfTest>,
     /// `rxen.loglevel=error|warn|info|debug|trace`
     pub log_level: Option<log::LevelFilter>,
+    /// `rxen.bench=mpu`: after setup, one MPU map and one unmap between marker
+    /// symbols, for `make bench` to count their instructions.
+    pub bench_mpu: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
@@ -56,6 +59,8 @@ pub enum BootArgsError<'a> {
     UnknownSelfTest(&'a str),
     #[error("bootargs: unknown log level {0:?} (known: error, warn, info, debug, trace)")]
     UnknownLogLevel(&'a str),
+    #[error("bootargs: unknown benchmark {0:?} (known: mpu)")]
+    UnknownBench(&'a str),
     #[error("bootargs: unknown rxen option {0:?}")]
     UnknownOption(&'a str),
 }
@@ -82,6 +87,8 @@ pub fn parse(args: &str) -> Result<Options, BootArgsError<'_>> {
                     _ => return Err(BootArgsError::UnknownLogLevel(value)),
                 })
             }
+            "bench" if value == "mpu" => o.bench_mpu = true,
+            "bench" => return Err(BootArgsError::UnknownBench(value)),
             _ => return Err(BootArgsError::UnknownOption(word)),
         }
     }

@@ -51,6 +51,7 @@ const MAX_DTB_SIZE: u64 = 2 << 20;
 /// What setup hands to the rest of the boot.
 struct Boot {
     selftest: Option<bootargs::SelfTest>,
+    bench_mpu: bool,
 }
 
 /// The Rust entry point, called by boot/head.S with the MPU on and a stack.
@@ -58,11 +59,55 @@ struct Boot {
 pub extern "C" fn start_xen(dtb: u64, record: &BootMpuRecord) -> ! {
     let boot = init_setup(dtb, record);
     crate::mm::init::free_init_memory();
+    setup_complete();
     if let Some(test) = boot.selftest {
         selftest::run(test);
     }
-    info!("setup done: no guests configured; stopping");
+    if boot.bench_mpu {
+        bench_mpu();
+    }
+    info!("no guests configured; stopping");
     semihosting::exit(status::OK)
+}
+
+/// Marks the end of setup for profilers (`r82sim --profile setup_complete`).
+#[no_mangle]
+#[inline(never)]
+pub extern "C" fn setup_complete() {
+    info!("setup done");
+}
+
+/// A free 4 KiB range for the MPU benchmark (inside DRAM, outside every mapping the
+/// default platform makes).
+const BENCH_RANGE: PhysRange = PhysRange::new(0x2000_0000, 0x2000_1000);
+
+/// One map and one unmap on the live table, each between marker symbols.
+fn bench_mpu() {
+    let index = bench_mpu_map(BENCH_RANGE.start, BENCH_RANGE.end);
+    bench_mpu_unmap(BENCH_RANGE.start, BENCH_RANGE.end);
+    bench_mpu_done();
+    info!("bench: mapped {BENCH_RANGE} as MPU region {index} and unmapped it");
+}
+
+#[no_mangle]
+#[inline(never)]
+pub extern "C" fn bench_mpu_map(start: u64, end: u64) -> u8 {
+    live::with(|m| m.map(PhysRange::new(start, end), Attrs::DATA))
+        .unwrap_or_else(|e| fatal("bench: map", &e))
+}
+
+#[no_mangle]
+#[inline(never)]
+pub extern "C" fn bench_mpu_unmap(start: u64, end: u64) {
+    live::with(|m| m.unmap(PhysRange::new(start, end)))
+        .unwrap_or_else(|e| fatal("bench: unmap", &e))
+}
+
+#[no_mangle]
+#[inline(never)]
+pub extern "C" fn bench_mpu_done() {
+    // SAFETY: an empty asm statement: it keeps this marker from being merged away.
+    unsafe { core::arch::asm!("", options(nomem, nostack)) };
 }
 
 /// Report a setup step that failed, with the MPU map, and stop with status 1.
@@ -183,6 +228,7 @@ fn init_setup(dtb: u64, record: &BootMpuRecord) -> Boot {
 
     Boot {
         selftest: opts.selftest,
+        bench_mpu: opts.bench_mpu,
     }
 }
 

@@ -190,11 +190,21 @@ impl MpuTable {
         self.used.iter().map(|w| w.count_ones() as usize).sum()
     }
 
-    /// The used regions, by index.
+    /// The used regions, by index. Walks the set bits of the bitmap only, so the
+    /// cost follows the regions in use, not the regions implemented.
     pub fn iter(&self) -> impl Iterator<Item = (u8, &Region)> + '_ {
-        (0..self.count)
-            .filter(|&i| self.is_used(i))
-            .map(|i| (i, &self.regions[i as usize]))
+        self.used.iter().enumerate().flat_map(move |(word, &bits)| {
+            let mut rest = bits;
+            core::iter::from_fn(move || {
+                if rest == 0 {
+                    return None;
+                }
+                let bit = rest.trailing_zeros() as usize;
+                rest &= rest - 1;
+                let i = word * 64 + bit;
+                Some((i as u8, &self.regions[i]))
+            })
+        })
     }
 
     /// Where `range` stands: not found, an exact match, contained in one region, or a
