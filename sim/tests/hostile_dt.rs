@@ -3,18 +3,11 @@
 //! a clear error naming the problem and exit status 1: never a hang, a silent fault,
 //! or a corrupted MPU map. A valid tree with several banks and the heap in the second
 //! must boot.
-use std::path::PathBuf;
+mod common;
 
+use common::rxen;
 use r82sim::machine::{Config, DtbChoice, Machine, Outcome};
 use vm_fdt::FdtWriter;
-
-fn rxen() -> Vec<u8> {
-    let path = std::env::var_os("RXEN_IMAGE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../build/rxen"));
-    std::fs::read(&path)
-        .unwrap_or_else(|e| panic!("rxen image {}: {e} (build it with `make`)", path.display()))
-}
 
 /// A tree in the FVP BaseR shape, with every part a test may change.
 struct Tree {

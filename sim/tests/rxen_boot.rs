@@ -5,18 +5,10 @@
 //! build/rxen.
 mod common;
 
-use std::path::PathBuf;
+use common::rxen;
 
 use r82sim::machine::{Config, DtbChoice, Machine, Outcome};
 use r82sim::{dtb, exit_status, RegisterARM64, StopReason};
-
-fn rxen() -> Vec<u8> {
-    let path = std::env::var_os("RXEN_IMAGE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../build/rxen"));
-    std::fs::read(&path)
-        .unwrap_or_else(|e| panic!("rxen image {}: {e} (build it with `make`)", path.display()))
-}
 
 fn platform_dtb(bootargs: &str) -> Vec<u8> {
     dtb::generate(&dtb::Platform {
@@ -269,5 +261,65 @@ fn profile_counts_are_deterministic_and_ordered() {
     assert!(
         counts[0] < counts[1] && counts[1] < counts[2] && counts[2] < ta,
         "{counts:?} {ta}"
+    );
+}
+
+#[test]
+fn command_line_passes_status_writes_uart_state_and_profile() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli");
+    std::fs::create_dir_all(&dir).unwrap();
+    let (uart, state) = (dir.join("uart.txt"), dir.join("state.json"));
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_r82sim"))
+        .arg(common::rxen_path())
+        .args([
+            "--bootargs",
+            "rxen.selftest=nonsense",
+            "--profile",
+            "_start,start_xen",
+        ])
+        .arg("--uart")
+        .arg(&uart)
+        .arg("--dump-state")
+        .arg(&state)
+        .output()
+        .unwrap();
+    // The image's semihosting status is the process's, and its own exit prints no reason.
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("profile: start_xen"), "{stderr}");
+    assert!(!stderr.contains("r82sim: simulator error"), "{stderr}");
+    assert!(
+        out.stdout.is_empty(),
+        "--uart sends the console to the file"
+    );
+    let console = std::fs::read_to_string(&uart).unwrap();
+    assert!(
+        console.contains("unknown self-test \"nonsense\""),
+        "{console}"
+    );
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&state).unwrap()).unwrap();
+    assert_eq!(json["exit_status"], 1);
+    assert_eq!(json["mpu"]["implemented"], 16);
+    let text = &json["mpu"]["regions"][0];
+    assert_eq!(
+        (
+            text["enabled"].as_bool(),
+            text["base"].as_str(),
+            text["read_only"].as_bool()
+        ),
+        (Some(true), Some("0x0"), Some(true))
+    );
+
+    // A stop that is not the image's own says why on stderr, with its own status.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_r82sim"))
+        .arg(common::rxen_path())
+        .args(["--max-insns", "1000", "--uart", "/dev/null"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(exit_status::WATCHDOG));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("r82sim: watchdog: ") && stderr.contains("(--max-insns)"),
+        "{stderr}"
     );
 }

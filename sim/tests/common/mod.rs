@@ -10,6 +10,19 @@ use r82sim::machine::{Config, DtbChoice, Machine, Outcome};
 
 const TARGET: &str = "aarch64-unknown-none-softfloat";
 
+/// The rxen image: $RXEN_IMAGE (`make test` sets it) or build/rxen.
+pub fn rxen_path() -> PathBuf {
+    std::env::var_os("RXEN_IMAGE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| manifest_dir().join("../build/rxen"))
+}
+
+pub fn rxen() -> Vec<u8> {
+    let path = rxen_path();
+    std::fs::read(&path)
+        .unwrap_or_else(|e| panic!("rxen image {}: {e} (build it with `make`)", path.display()))
+}
+
 fn manifest_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
