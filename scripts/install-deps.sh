@@ -4,6 +4,18 @@
 # device-tree-compiler (dtc: the built-in device tree). Rust targets and components
 # come from rust-toolchain.toml through rustup on first use.
 set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# The Rust side: rust-toolchain.toml names the toolchain, target and components.
+# rustup installs them on first use unless RUSTUP_AUTO_INSTALL=0 (set on some
+# machines), so ask for them explicitly; each call is a no-op once installed.
+if command -v rustup >/dev/null 2>&1; then
+  toolchain=$(sed -n 's/^channel *= *"\(.*\)"/\1/p' rust-toolchain.toml)
+  rustup toolchain list | grep -q "^$toolchain" || rustup toolchain install "$toolchain" --profile minimal
+  rustup component add --toolchain "$toolchain" rust-src llvm-tools clippy rustfmt >/dev/null
+  rustup target add --toolchain "$toolchain" aarch64-unknown-none-softfloat >/dev/null
+fi
+
 need=()
 command -v cmake >/dev/null 2>&1 || need+=(cmake)
 command -v dtc >/dev/null 2>&1 || need+=(device-tree-compiler)
