@@ -68,6 +68,11 @@ pub struct Config {
     pub trace_exceptions: bool,
     pub strict: bool,
     pub profile: Vec<String>,
+    /// The exception level the core leaves reset in (2 on every Armv8-R core; 1 to
+    /// test how an image copes with being started below EL2).
+    pub reset_el: u8,
+    /// MPIDR_EL1 of the simulated core (0x8000_0000: core 0 of cluster 0).
+    pub mpidr: u64,
     /// Where console output goes as it is produced (it is also kept for `console()`).
     pub echo: Option<Box<dyn Write>>,
 }
@@ -84,6 +89,8 @@ impl Default for Config {
             trace_exceptions: false,
             strict: false,
             profile: Vec::new(),
+            reset_el: 2,
+            mpidr: MPIDR,
             echo: None,
         }
     }
@@ -209,6 +216,7 @@ struct State {
     profile: Vec<(String, u64, Option<u64>)>,
     /// The instruction count at the last exception entry, to catch exception loops.
     last_entry: Option<u64>,
+    mpidr: u64,
 }
 
 /// A region written with no ISB since: (index, old range, new range, warned already).
@@ -312,6 +320,7 @@ impl Machine {
             },
             profile: Vec::new(),
             last_entry: None,
+            mpidr: cfg.mpidr,
         };
         let mut uc = Unicorn::new_with_data(Arch::ARM64, Mode::LITTLE_ENDIAN, state)
             .map_err(host("unicorn"))?;
@@ -357,9 +366,11 @@ impl Machine {
         .map_err(host("map V2M"))?;
         Self::install_hooks(&mut uc)?;
 
-        // Reset: EL2h with DAIF masked. The SCR_EL3 write refreshes Unicorn's cached
-        // state so EL2 system registers are reachable (its A-profile model has EL3).
-        uc.reg_write(RegisterARM64::PSTATE, 0x3c9)
+        // Reset: EL2h with DAIF masked (EL1h if asked). The SCR_EL3 write refreshes
+        // Unicorn's cached state so EL2 system registers are reachable (its A-profile
+        // model has EL3).
+        let pstate = if cfg.reset_el == 1 { 0x3c5 } else { 0x3c9 };
+        uc.reg_write(RegisterARM64::PSTATE, pstate)
             .map_err(host("pstate"))?;
         let mut scr = cp(3, 6, 1, 1, 0);
         scr.val = (1 << 0) | (1 << 8) | (1 << 10);
@@ -1144,7 +1155,7 @@ fn sysreg_read(s: &mut State, e: Enc, pc: u64) -> Option<u64> {
         (3, 4, 6, 1, 1) => s.mpu.prenr(),        // PRENR_EL2
         (3, 4, 2, 0, 0) => s.vsctlr,             // VSCTLR_EL2
         (3, 0, 0, 0, 0) => MIDR,
-        (3, 0, 0, 0, 5) => MPIDR,
+        (3, 0, 0, 0, 5) => s.mpidr,
         (3, 0, 0, 7, 0) => ID_AA64MMFR0,
         (3, 0, 0, 4, 0) => ID_AA64PFR0,
         (3, 3, 14, 0, 0) => COUNTER_HZ, // CNTFRQ_EL0

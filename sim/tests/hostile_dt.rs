@@ -234,3 +234,30 @@ fn several_banks_with_the_heap_in_the_second_boot() {
     );
     assert!(m.mpu().overlaps().is_empty());
 }
+
+#[test]
+fn a_heap_in_memory_that_does_not_answer_is_reported_as_an_unexpected_abort() {
+    // r82sim has no memory at 0x80_0000_0000: the first heap write takes a synchronous
+    // external abort, which the vectors report with the syndrome and the MPU map.
+    let t = Tree {
+        banks: vec![(0, 0x8000_0000), (0x80_0000_0000, 0x4000_0000)],
+        heap: Some((0x80_1000_0000, 0x20_0000)),
+        ..Tree::default()
+    };
+    let (m, o) = boot_blob(t.build(), 16);
+    let out = m.console_text();
+    assert_eq!(o.status, 2, "{out}");
+    assert!(
+        out.contains("FATAL: unexpected exception (EL2h sync)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("EC 0x25 data abort at EL2, SyncExternal fault (FSC 0x10), write"),
+        "{out}"
+    );
+    assert!(out.contains("FAR_EL2 0x0000008010000000"), "{out}");
+    assert!(
+        out.contains("EL2 MPU: ") && out.contains("stopping with status 2"),
+        "{out}"
+    );
+}

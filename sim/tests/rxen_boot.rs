@@ -323,3 +323,56 @@ fn command_line_passes_status_writes_uart_state_and_profile() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_core_started_below_el2_reports_it_and_stops() {
+    let (m, o) = boot_with(
+        Config {
+            reset_el: 1,
+            ..Config::default()
+        },
+        DtbChoice::Blob(platform_dtb("")),
+    );
+    assert_eq!(
+        m.console_text(),
+        "rxen: entered at EL1, not EL2: stopping\r\n"
+    );
+    assert_eq!(
+        o.reason,
+        StopReason::Parked {
+            pc: m.symbol("park").unwrap()
+        }
+    );
+}
+
+#[test]
+fn secondary_cores_wait_in_the_pen_and_touch_nothing() {
+    // Core 1 of cluster 0: it must wait for a published entry point, print nothing and
+    // leave the MPU off.
+    let cfg = Config {
+        mpidr: 0x8000_0001,
+        max_insns: 100_000,
+        ..Config::default()
+    };
+    let mut m = Machine::new(cfg).unwrap();
+    m.load_elf(&rxen(), DtbChoice::Blob(platform_dtb("")))
+        .unwrap();
+    let o = m.run();
+    assert!(
+        matches!(o.reason, StopReason::Watchdog { .. }),
+        "{:?}",
+        o.reason
+    );
+    assert_eq!(m.console_text(), "");
+    let pen = m.symbol("secondary_pen").unwrap();
+    assert!(
+        (pen..pen + 0x20).contains(&m.pc()),
+        "pc {:#x} outside the pen at {pen:#x}",
+        m.pc()
+    );
+    assert_eq!(
+        m.sysreg(3, 4, 1, 0, 0) & 1,
+        0,
+        "a secondary core enabled the MPU"
+    );
+}
