@@ -60,21 +60,19 @@ pub fn implemented_regions() -> u8 {
     (v & 0xff) as u8
 }
 
-/// Physical address bits from ID_AA64MMFR0_EL1.PARange.
+/// Physical address bits from ID_AA64MMFR0_EL1.PARange (an A-profile register that
+/// aarch64-cpu provides; the PMSA ones above it does not).
 pub fn pa_bits() -> u8 {
-    let v: u64;
-    // SAFETY: reads an ID register; no side effects.
-    unsafe {
-        asm!("mrs {}, id_aa64mmfr0_el1", out(reg) v, options(nomem, nostack, preserves_flags))
-    };
-    match v & 0xf {
-        0 => 32,
-        1 => 36,
-        2 => 40,
-        3 => 42,
-        4 => 44,
-        5 => 48,
-        _ => 52,
+    use aarch64_cpu::registers::{Readable, ID_AA64MMFR0_EL1};
+    use ID_AA64MMFR0_EL1::PARange::Value as PA;
+    match ID_AA64MMFR0_EL1.read_as_enum(ID_AA64MMFR0_EL1::PARange) {
+        Some(PA::Bits_32) => 32,
+        Some(PA::Bits_36) => 36,
+        Some(PA::Bits_40) => 40,
+        Some(PA::Bits_42) => 42,
+        Some(PA::Bits_44) => 44,
+        Some(PA::Bits_48) => 48,
+        Some(PA::Bits_52) | None => 52,
     }
 }
 
