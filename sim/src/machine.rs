@@ -22,7 +22,7 @@ use unicorn_engine::{
 
 use crate::devices::{Pl011, V2m, V2mRequest, UART_BASES, UART_SIZE, V2M_SIZE, V2M_SYSREGS};
 use crate::exit_status;
-use crate::mpu::{Access, Fault, Mpu, Regime, SCTLR_M, SCTLR_WXN};
+use crate::mpu::{Access, Mpu, Regime, SCTLR_M};
 use crate::syndrome::{self, data_abort_iss, esr};
 
 pub const DRAM_BASE: u64 = 0;
@@ -200,7 +200,8 @@ struct State {
     block_addr: u64,
     insns_before_block: u64,
     max_insns: u64,
-    refused: Option<(u64, MemType)>,
+    /// The access kind of the last TLB fill the MPU refused.
+    refused: Option<MemType>,
     unmapped: Option<(u64, MemType)>,
     permissive: bool,
     recorded: Vec<Recorded>,
@@ -270,11 +271,6 @@ fn cp(op0: u32, op1: u32, crn: u32, crm: u32, op2: u32) -> RegisterARM64CP {
         op2,
         val: 0,
     }
-}
-
-fn exec_allowed(r: &crate::mpu::RegionRegs, sctlr: u64) -> bool {
-    let wxn_forbids = !r.read_only() && sctlr & SCTLR_WXN != 0;
-    r.enabled() && !r.xn_el2() && !wxn_forbids
 }
 
 /// A simulated FVP BaseR with one Cortex-R82.
@@ -415,7 +411,7 @@ impl Machine {
                 _ => r,
             };
             if !allowed {
-                s.refused = Some((addr, ty));
+                s.refused = Some(ty);
                 return None;
             }
             let mut perms = Prot::NONE;
@@ -541,12 +537,8 @@ impl Machine {
                 .filter(|(n, _)| !n.is_empty())
                 .collect();
         }
-        let dtb = match cfg_dtb {
-            DtbChoice::None => None,
-            DtbChoice::Blob(b) => Some(b),
-        };
         self.x0 = 0;
-        if let Some(blob) = dtb {
+        if let DtbChoice::Blob(blob) = cfg_dtb {
             if blob.len() as u64 > DTB_MAX {
                 return Err(format!(
                     "device tree: {} bytes is larger than {DTB_MAX:#x}",
@@ -805,7 +797,7 @@ impl Machine {
         let pc = self.pc();
         let s = self.uc.get_data_mut();
         s.insns = s.exact_insns(pc);
-        let (_addr, ty) = s
+        let ty = s
             .refused
             .take()
             .ok_or_else(|| format!("emulator exception at pc {pc:#x} with no refused access"))?;
@@ -1251,9 +1243,9 @@ fn strict_on_region_write(s: &mut State, r: u8, old: crate::mpu::RegionRegs, pc:
     if new.enabled() {
         report_overlaps(s, pc);
     }
-    if exec_allowed(&old, s.sctlr) {
+    if old.executable(s.sctlr) {
         // Whatever part of the old executable range is no longer executable.
-        if !exec_allowed(&new, s.sctlr) || new.base() > old.base() || new.limit() < old.limit() {
+        if !new.executable(s.sctlr) || new.base() > old.base() || new.limit() < old.limit() {
             s.strict.stale_exec.push((old.base(), old.limit(), r));
         }
     }
@@ -1280,11 +1272,5 @@ fn strict_on_access(s: &mut State, page: u64, ty: MemType) {
             ));
             s.strict.stale_exec.retain(|x| x.0 != b || x.1 != l);
         }
-    }
-}
-
-impl From<Fault> for u32 {
-    fn from(f: Fault) -> u32 {
-        f.fsc()
     }
 }

@@ -77,6 +77,13 @@ impl RegionRegs {
     pub const fn attr_index(&self) -> u8 {
         ((self.prlar >> 1) & 7) as u8
     }
+    /// Whether EL2 may execute from this region under SCTLR_EL2 = `sctlr` (XN, and WXN
+    /// for writable regions).
+    pub const fn executable(&self, sctlr: u64) -> bool {
+        let wxn_forbids = !self.read_only() && sctlr & SCTLR_WXN != 0;
+        self.enabled() && !self.xn_el2() && !wxn_forbids
+    }
+
     pub const fn contains(&self, addr: u64) -> bool {
         self.enabled() && addr >= self.base() && addr <= self.limit()
     }
@@ -176,6 +183,22 @@ impl Mpu {
         hit.map_or(Lookup::None, Lookup::One)
     }
 
+    /// What the EL2 regime may do at `addr` once an address matches: (write, execute).
+    /// Reading is allowed wherever this is `Ok`. One lookup serves every access kind.
+    fn rights(&self, addr: u64, sctlr: u64) -> Result<(bool, bool), Fault> {
+        if sctlr & SCTLR_M == 0 {
+            return Ok((true, true));
+        }
+        match self.lookup(addr) {
+            Lookup::None if sctlr & SCTLR_BR != 0 => Ok((true, true)),
+            Lookup::None | Lookup::Several(..) => Err(Fault::Translation),
+            Lookup::One(i) => {
+                let r = self.region(i);
+                Ok((!r.read_only(), r.executable(sctlr)))
+            }
+        }
+    }
+
     /// Check one access by the EL2 regime with SCTLR_EL2 = `sctlr`.
     pub fn check(
         &self,
@@ -184,37 +207,32 @@ impl Mpu {
         sctlr: u64,
         _regime: Regime,
     ) -> Result<(), Fault> {
-        if sctlr & SCTLR_M == 0 {
-            return Ok(());
-        }
-        match self.lookup(addr) {
-            Lookup::None if sctlr & SCTLR_BR != 0 => Ok(()),
-            Lookup::None | Lookup::Several(..) => Err(Fault::Translation),
-            Lookup::One(i) => {
-                let r = self.region(i);
-                let writable = !r.read_only();
-                match access {
-                    Access::Read => Ok(()),
-                    Access::Write if writable => Ok(()),
-                    Access::Write => Err(Fault::Permission),
-                    Access::Fetch if r.xn_el2() || (writable && sctlr & SCTLR_WXN != 0) => {
-                        Err(Fault::Permission)
-                    }
-                    Access::Fetch => Ok(()),
-                }
-            }
+        let (write, exec) = self.rights(addr, sctlr)?;
+        let allowed = match access {
+            Access::Read => true,
+            Access::Write => write,
+            Access::Fetch => exec,
+        };
+        if allowed {
+            Ok(())
+        } else {
+            Err(Fault::Permission)
         }
     }
 
     /// What every byte of `[page, page + size)` allows: (read, write, execute).
     /// The TLB grants only that; an access refused here is re-checked exactly.
     pub fn page_perms(&self, page: u64, size: u64, sctlr: u64) -> (bool, bool, bool) {
-        let (mut r, mut w, mut x) = (true, true, true);
+        let (r, mut w, mut x) = (true, true, true);
         let mut a = page;
         while a < page + size {
-            r &= self.check(a, Access::Read, sctlr, Regime::El2).is_ok();
-            w &= self.check(a, Access::Write, sctlr, Regime::El2).is_ok();
-            x &= self.check(a, Access::Fetch, sctlr, Regime::El2).is_ok();
+            match self.rights(a, sctlr) {
+                Ok((bw, bx)) => {
+                    w &= bw;
+                    x &= bx;
+                }
+                Err(_) => return (false, false, false),
+            }
             a += GRANULE;
         }
         (r, w, x)

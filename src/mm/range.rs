@@ -31,6 +31,15 @@ impl PhysRange {
         self.start >= self.end
     }
 
+    /// The smallest range of whole 4 KiB pages that covers `self`.
+    pub const fn page_aligned(&self) -> Self {
+        let mask = super::PAGE_SIZE - 1;
+        Self {
+            start: self.start & !mask,
+            end: (self.end + mask) & !mask,
+        }
+    }
+
     /// Whether `other` lies entirely inside `self`.
     pub const fn contains_range(&self, other: &PhysRange) -> bool {
         other.start >= self.start && other.end <= self.end
@@ -55,5 +64,22 @@ impl fmt::Display for PhysRange {
 impl fmt::Debug for PhysRange {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(self, f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PhysRange;
+
+    #[test]
+    fn page_aligned_rounds_out_to_whole_pages() {
+        assert_eq!(
+            PhysRange::new(0x1234, 0x2001).page_aligned(),
+            PhysRange::new(0x1000, 0x3000)
+        );
+        assert_eq!(
+            PhysRange::new(0x1000, 0x2000).page_aligned(),
+            PhysRange::new(0x1000, 0x2000)
+        );
     }
 }

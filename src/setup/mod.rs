@@ -190,10 +190,7 @@ fn init_setup(dtb: u64, record: &BootMpuRecord) -> Boot {
 
     match info.console {
         Some(c) => {
-            let regs = PhysRange::new(
-                c.regs.start & !(PAGE_SIZE - 1),
-                (c.regs.end + PAGE_SIZE - 1) & !(PAGE_SIZE - 1),
-            );
+            let regs = c.regs.page_aligned();
             let base = live::with(|m| m.ioremap(regs, MemType::DeviceNgnrne))
                 .unwrap_or_else(|e| fatal("console", &e));
             if base != UART0_BASE {
@@ -238,10 +235,7 @@ fn init_setup(dtb: u64, record: &BootMpuRecord) -> Boot {
 #[link_section = ".init.text"]
 fn map_ram_banks(banks: &[PhysRange]) {
     for (i, bank) in banks.iter().enumerate() {
-        let aligned = PhysRange::new(
-            bank.start & !(PAGE_SIZE - 1),
-            (bank.end + PAGE_SIZE - 1) & !(PAGE_SIZE - 1),
-        );
+        let aligned = bank.page_aligned();
         let occupied = live::with(|m| m.table().iter().any(|(_, r)| r.range.overlaps(&aligned)));
         if occupied {
             info!("memory bank {i}: {bank} ({} MiB), holds the image or device tree: not mapped whole", bank.size() >> 20);
@@ -294,7 +288,7 @@ fn find_dtb(x0: u64) -> (&'static [u8], PhysRange) {
         );
     }
     live::with(|m| m.unmap(header)).unwrap_or_else(|e| fatal("device tree header", &e));
-    let range = PhysRange::new(page, (x0 + total + PAGE_SIZE - 1) & !(PAGE_SIZE - 1));
+    let range = PhysRange::new(x0, x0 + total).page_aligned();
     live::with(|m| m.map(range, Attrs::RODATA)).unwrap_or_else(|e| fatal("device tree", &e));
     info!("device tree: {total} bytes at {x0:#x}");
     // SAFETY: the whole blob is now mapped read-only and stays mapped for the run.

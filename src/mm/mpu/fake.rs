@@ -27,15 +27,6 @@ impl FakeMpu {
         }
     }
 
-    /// A fake whose registers already hold these (index, PRBAR, PRLAR) values.
-    pub fn with_regions(programmed: &[(u8, u64, u64)]) -> Self {
-        let mut f = Self::new();
-        for &(i, b, l) in programmed {
-            f.regs[i as usize] = (b, l);
-        }
-        f
-    }
-
     /// Indices whose PRLAR has EN set.
     pub fn enabled(&self) -> impl Iterator<Item = u8> + '_ {
         (0..MAX_REGIONS as u8).filter(|&i| self.regs[i as usize].1 & 1 != 0)

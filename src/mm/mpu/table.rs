@@ -211,6 +211,11 @@ impl MpuTable {
     /// partial overlap (an error). The range must pass the global rules.
     pub fn classify(&self, range: PhysRange) -> Result<Match, MpuError> {
         self.check_range(range)?;
+        self.lookup(range)
+    }
+
+    /// `classify` for a range the caller has already checked.
+    fn lookup(&self, range: PhysRange) -> Result<Match, MpuError> {
         match self.iter().find(|(_, r)| r.range.overlaps(&range)) {
             None => Ok(Match::NotFound),
             Some((i, r)) if r.range == range => Ok(Match::Exact(i)),
@@ -327,7 +332,7 @@ impl<H: MpuHw> Mpu<H> {
     pub fn map(&mut self, range: PhysRange, attrs: Attrs) -> Result<u8, MpuError> {
         self.table.check_range(range)?;
         self.table.check_wx(range, attrs)?;
-        match self.table.classify(range)? {
+        match self.table.lookup(range)? {
             Match::NotFound => {
                 let index = self.table.free_slot().ok_or(MpuError::Exhausted {
                     range,
@@ -443,6 +448,7 @@ impl<H: MpuHw> Mpu<H> {
     /// part of it. Used by `free_init_memory` for the init-data+bss region.
     pub fn shrink(&mut self, range: PhysRange, new: PhysRange) -> Result<(), MpuError> {
         self.table.check_range(new)?;
+        self.table.check_range(range)?;
         let index = self.exact(range)?;
         let region = self.table.regions[index as usize];
         if !region.range.contains_range(&new) {
@@ -466,9 +472,10 @@ impl<H: MpuHw> Mpu<H> {
         Ok(())
     }
 
-    /// The index of the region that is exactly `range`, or the error that says why not.
+    /// The index of the region that is exactly `range` (already checked), or the error
+    /// that says why not.
     fn exact(&self, range: PhysRange) -> Result<u8, MpuError> {
-        match self.table.classify(range)? {
+        match self.table.lookup(range)? {
             Match::Exact(index) => Ok(index),
             Match::NotFound => Err(MpuError::NotMapped { range }),
             Match::Contained(index) => Err(MpuError::PartialRange {
