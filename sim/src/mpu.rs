@@ -1,11 +1,26 @@
 // SPDX-License-Identifier: GPL-2.0-only
-//! The PMSAv8-64 EL2 MPU as the architecture defines it: region registers, the
-//! PRSELR selection and PRBAR<n>/PRLAR<n> aliases, PRENR, 64-byte granularity, and the
-//! access check (no match with BR clear, or more than one match: translation fault;
-//! AP/XN/WXN: permission fault). Pure data: the machine asks it about addresses.
+//! The PMSAv8-64 MPUs as the architecture defines them (Arm ARM, the Armv8-R AArch64
+//! supplement): region registers, the PRSELR selection and PRBAR<n>/PRLAR<n> aliases,
+//! PRENR, 64-byte granularity, and the access checks. Pure data: the machine asks it
+//! about addresses; it never touches Unicorn.
 //!
-//! Built for the EL2 regime now; `Regime` leaves room for the EL1 MPU and for the
-//! EL2 MPU acting as stage 2 when guests arrive.
+//! Three checks exist:
+//! - the EL2 regime (EL2's own accesses, SCTLR_EL2.{M, BR, WXN}): `Mpu::check`;
+//! - stage 1 of the EL1&0 regime, the EL1 MPU (SCTLR_EL1.{M, BR, WXN}, EL0 rights);
+//! - stage 2, the EL2 MPU checking EL1 and EL0 accesses when HCR_EL2.VM = 1.
+//!
+//! `check_access` combines them for an access at a given EL: stage 1 first (its
+//! faults go to EL1), then stage 2 (its faults go to EL2). A miss or a multiple hit is
+//! a translation fault; AP/XN/WXN refusals are permission faults (both level 0).
+//!
+//! Permissions (PRBAR AP[2:1] = bits 3:2, XN[1:0] = bits 1:0):
+//! - EL2 regime: AP bit 3 read-only; XN[1] execute-never at EL2.
+//! - EL1 regime: AP bit 3 read-only, bit 2 EL0 access; stage 2: bit 3 read-only,
+//!   bit 2 EL1/EL0 access (clear: no EL1/EL0 access at all).
+//! - EL1 regime and stage 2 XN[1:0], with distinct EL1/EL0 controls (as VMSA's stage-2
+//!   XN with FEAT_XNX): 0b00 executable at EL1 and EL0, 0b01 not at EL1, 0b10 at
+//!   neither, 0b11 not at EL0. Xen's MPU port uses 0b10 (execute-never everywhere).
+//! - SCTLR_ELx.WXN makes a region that the accessing EL may write execute-never there.
 
 pub const MAX_REGIONS: usize = 255;
 pub const GRANULE: u64 = 64;
@@ -41,10 +56,147 @@ impl Fault {
     }
 }
 
-/// Which translation regime checks the access (only EL2 is modelled yet).
+/// Which translation regime checks the access with `Mpu::check`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Regime {
     El2,
+}
+
+/// HCR_EL2.VM: the EL2 MPU acts as stage 2 for EL1 and EL0.
+pub const HCR_VM: u64 = 1 << 0;
+
+/// The translation stage a fault comes from: stage 1 faults are taken to the EL of
+/// the regime (EL1 for EL1&0, EL2 for EL2), stage 2 faults to EL2.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stage {
+    One,
+    Two,
+}
+
+/// Everything `check_access` needs besides the two MPUs: the accessing EL and the
+/// controls in force.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Controls {
+    pub el: u8,
+    pub sctlr_el2: u64,
+    pub sctlr_el1: u64,
+    pub hcr_el2: u64,
+}
+
+/// XN[1:0] with separate EL1/EL0 controls: may `el` (0 or 1) execute?
+const fn xn_allows(xn: u64, el: u8) -> bool {
+    match xn & 3 {
+        0b00 => true,
+        0b01 => el == 0,
+        0b10 => false,
+        _ => el == 1,
+    }
+}
+
+/// What `el` (0 or 1) may do once an address has matched: (read, write, execute).
+type Rights = (bool, bool, bool);
+
+/// Rights of an EL1-regime region for an access from `el`.
+fn el1_region_rights(r: RegionRegs, el: u8, sctlr_el1: u64) -> Rights {
+    let el0_access = r.prbar & (1 << 2) != 0;
+    let read = el == 1 || el0_access;
+    let write = read && !r.read_only();
+    let wxn = write && sctlr_el1 & SCTLR_WXN != 0;
+    let exec = read && xn_allows(r.prbar, el) && !wxn;
+    (read, write, exec)
+}
+
+/// Rights of a stage-2 (EL2 MPU) region for an access from `el` (0 or 1).
+fn stage2_region_rights(r: RegionRegs, el: u8) -> Rights {
+    if !r.el1_access() {
+        return (false, false, false);
+    }
+    (true, !r.read_only(), xn_allows(r.prbar, el))
+}
+
+fn stage1_rights<'a>(el1: &'a Mpu, c: &Controls) -> impl Fn(u64) -> Result<Rights, Fault> + 'a {
+    let (sctlr, el) = (c.sctlr_el1, c.el);
+    move |addr| {
+        if sctlr & SCTLR_M == 0 {
+            return Ok((true, true, true));
+        }
+        match el1.lookup(addr) {
+            // The background region serves EL1 only; EL0 misses fault.
+            Lookup::None if sctlr & SCTLR_BR != 0 && el == 1 => Ok((true, true, true)),
+            Lookup::None | Lookup::Several(..) => Err(Fault::Translation),
+            Lookup::One(i) => Ok(el1_region_rights(el1.region(i), el, sctlr)),
+        }
+    }
+}
+
+fn stage2_rights(el2: &Mpu, c: &Controls, addr: u64) -> Result<Rights, Fault> {
+    if c.hcr_el2 & HCR_VM == 0 {
+        return Ok((true, true, true));
+    }
+    // SCTLR_EL2.BR does not apply to stage 2: a miss always faults.
+    match el2.lookup(addr) {
+        Lookup::None | Lookup::Several(..) => Err(Fault::Translation),
+        Lookup::One(i) => Ok(stage2_region_rights(el2.region(i), c.el)),
+    }
+}
+
+fn allowed(rights: Rights, access: Access) -> bool {
+    match access {
+        Access::Read => rights.0,
+        Access::Write => rights.1,
+        Access::Fetch => rights.2,
+    }
+}
+
+/// Check one access from `c.el`: at EL2 the EL2 regime; at EL1 and EL0 stage 1 (the
+/// EL1 MPU) and then stage 2 (the EL2 MPU, when HCR_EL2.VM = 1). On Armv8-R the
+/// intermediate address is the physical address (PMSA has no translation).
+pub fn check_access(
+    el2: &Mpu,
+    el1: &Mpu,
+    c: &Controls,
+    addr: u64,
+    access: Access,
+) -> Result<(), (Stage, Fault)> {
+    if c.el >= 2 {
+        return el2
+            .check(addr, access, c.sctlr_el2, Regime::El2)
+            .map_err(|f| (Stage::One, f));
+    }
+    let s1 = stage1_rights(el1, c)(addr).map_err(|f| (Stage::One, f))?;
+    if !allowed(s1, access) {
+        return Err((Stage::One, Fault::Permission));
+    }
+    let s2 = stage2_rights(el2, c, addr).map_err(|f| (Stage::Two, f))?;
+    if !allowed(s2, access) {
+        return Err((Stage::Two, Fault::Permission));
+    }
+    Ok(())
+}
+
+/// What every byte of `[page, page + size)` allows an access from `c.el` through
+/// every stage: (read, write, execute). The TLB grants only that; an access refused
+/// here is re-checked exactly with `check_access`.
+pub fn page_perms_at(el2: &Mpu, el1: &Mpu, c: &Controls, page: u64, size: u64) -> Rights {
+    if c.el >= 2 {
+        return el2.page_perms(page, size, c.sctlr_el2);
+    }
+    let s1 = stage1_rights(el1, c);
+    let (mut r, mut w, mut x) = (true, true, true);
+    let mut a = page;
+    while a < page + size && (r || w || x) {
+        let both = s1(a).and_then(|one| Ok((one, stage2_rights(el2, c, a)?)));
+        match both {
+            Ok((one, two)) => {
+                r &= one.0 && two.0;
+                w &= one.1 && two.1;
+                x &= one.2 && two.2;
+            }
+            Err(_) => return (false, false, false),
+        }
+        a += GRANULE;
+    }
+    (r, w, x)
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -338,6 +490,133 @@ mod tests {
         m.write_prenr(1 << 7);
         assert!(!m.region(5).enabled());
         assert!(m.region(7).enabled());
+    }
+
+    fn el1(el: u8, sctlr_el1: u64, hcr_el2: u64) -> Controls {
+        Controls {
+            el,
+            sctlr_el2: ON,
+            sctlr_el1,
+            hcr_el2,
+        }
+    }
+
+    /// AP bit 2 (EL1/EL0 access) and bit 3 (read-only); XN values.
+    const EL1_ACCESS: u64 = 0b0100;
+    const RO: u64 = 0b1000;
+
+    #[test]
+    fn stage2_requires_one_enabled_el2_region_with_el1_access() {
+        let mut el2 = Mpu::new(16);
+        let l1 = Mpu::new(16);
+        region(&mut el2, 0, 0x0, 0xfff, 0, 1); // EL2-only: no EL1/EL0 access
+        region(&mut el2, 1, 0x1000, 0x1fff, EL1_ACCESS, 1);
+        let c = el1(1, 0, HCR_VM);
+        assert_eq!(
+            check_access(&el2, &l1, &c, 0x10, Access::Read),
+            Err((Stage::Two, Fault::Permission))
+        );
+        assert_eq!(check_access(&el2, &l1, &c, 0x1010, Access::Write), Ok(()));
+        // A miss faults at stage 2 even with SCTLR_EL2.BR set: the background
+        // region is the EL2 regime's only.
+        let c_br = Controls {
+            sctlr_el2: ON | SCTLR_BR,
+            ..c
+        };
+        assert_eq!(
+            check_access(&el2, &l1, &c_br, 0x5000, Access::Read),
+            Err((Stage::Two, Fault::Translation))
+        );
+        // With HCR_EL2.VM clear there is no stage 2.
+        assert_eq!(check_access(&el2, &l1, &el1(1, 0, 0), 0x5000, Access::Read), Ok(()));
+        // Disabling the region (PRENR) takes the access away.
+        el2.write_prenr(0b01);
+        assert_eq!(
+            check_access(&el2, &l1, &c, 0x1010, Access::Read),
+            Err((Stage::Two, Fault::Translation))
+        );
+    }
+
+    #[test]
+    fn stage2_read_only_and_xn_apply_per_el() {
+        let mut el2 = Mpu::new(16);
+        let l1 = Mpu::new(16);
+        region(&mut el2, 0, 0x0, 0xfff, EL1_ACCESS | RO | 0b01, 1); // not executable at EL1
+        let (c1, c0) = (el1(1, 0, HCR_VM), el1(0, 0, HCR_VM));
+        assert_eq!(
+            check_access(&el2, &l1, &c1, 0x10, Access::Write),
+            Err((Stage::Two, Fault::Permission))
+        );
+        assert_eq!(
+            check_access(&el2, &l1, &c1, 0x10, Access::Fetch),
+            Err((Stage::Two, Fault::Permission))
+        );
+        assert_eq!(check_access(&el2, &l1, &c0, 0x10, Access::Fetch), Ok(()));
+        region(&mut el2, 0, 0x0, 0xfff, EL1_ACCESS | 0b10, 1); // XN everywhere
+        assert!(check_access(&el2, &l1, &c0, 0x10, Access::Fetch).is_err());
+        assert!(check_access(&el2, &l1, &c1, 0x10, Access::Fetch).is_err());
+        region(&mut el2, 0, 0x0, 0xfff, EL1_ACCESS | 0b11, 1); // not at EL0
+        assert!(check_access(&el2, &l1, &c0, 0x10, Access::Fetch).is_err());
+        assert_eq!(check_access(&el2, &l1, &c1, 0x10, Access::Fetch), Ok(()));
+    }
+
+    #[test]
+    fn stage1_faults_come_before_stage2_and_follow_el0_rights() {
+        let el2 = Mpu::new(16); // no region at all: every stage-2 lookup misses
+        let mut l1 = Mpu::new(16);
+        region(&mut l1, 0, 0x0, 0xfff, 0, 1); // RW at EL1, no EL0 access
+        let c1 = el1(1, ON, HCR_VM);
+        let c0 = el1(0, ON, HCR_VM);
+        assert_eq!(
+            check_access(&el2, &l1, &c0, 0x10, Access::Read),
+            Err((Stage::One, Fault::Permission)),
+            "EL0 without AP[1] is refused at stage 1"
+        );
+        assert_eq!(
+            check_access(&el2, &l1, &c1, 0x10, Access::Read),
+            Err((Stage::Two, Fault::Translation)),
+            "stage 1 allows EL1; stage 2 then misses"
+        );
+        assert_eq!(
+            check_access(&el2, &l1, &c1, 0x2000, Access::Read),
+            Err((Stage::One, Fault::Translation)),
+            "a stage-1 miss with SCTLR_EL1.BR clear"
+        );
+        let c1_br = el1(1, ON | SCTLR_BR, 0);
+        assert_eq!(check_access(&el2, &l1, &c1_br, 0x2000, Access::Read), Ok(()));
+        let c0_br = el1(0, ON | SCTLR_BR, 0);
+        assert_eq!(
+            check_access(&el2, &l1, &c0_br, 0x2000, Access::Read),
+            Err((Stage::One, Fault::Translation)),
+            "the background region is for EL1 only"
+        );
+        // SCTLR_EL1.WXN: writable means execute-never.
+        let plain = el1(1, ON, 0);
+        let wxn = el1(1, ON | SCTLR_WXN, 0);
+        assert_eq!(check_access(&el2, &l1, &plain, 0x10, Access::Fetch), Ok(()));
+        assert_eq!(
+            check_access(&el2, &l1, &wxn, 0x10, Access::Fetch),
+            Err((Stage::One, Fault::Permission))
+        );
+        // EL2's own accesses never look at the EL1 MPU or stage 2.
+        let at_el2 = Controls {
+            el: 2,
+            sctlr_el2: 0,
+            ..c1
+        };
+        assert_eq!(check_access(&el2, &l1, &at_el2, 0x9000, Access::Write), Ok(()));
+    }
+
+    #[test]
+    fn two_stage_page_perms_are_the_intersection_of_both_stages() {
+        let mut el2 = Mpu::new(16);
+        let mut l1 = Mpu::new(16);
+        region(&mut el2, 0, 0x0, 0x7ff, EL1_ACCESS, 1); // RW, executable for EL1
+        region(&mut l1, 0, 0x0, 0xfff, RO, 1); // RO at stage 1
+        let c = el1(1, ON, HCR_VM);
+        assert_eq!(page_perms_at(&el2, &l1, &c, 0, 0x400), (true, false, true));
+        region(&mut el2, 0, 0x0, 0x43f, EL1_ACCESS, 1); // ends 64 bytes into page 1
+        assert_eq!(page_perms_at(&el2, &l1, &c, 0x400, 0x400), (false, false, false));
     }
 
     #[test]
