@@ -12,6 +12,7 @@
 //! `machine` wires them to Unicorn.
 pub mod devices;
 pub mod dtb;
+pub mod exception;
 pub mod machine;
 pub mod mpu;
 pub mod syndrome;
