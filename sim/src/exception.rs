@@ -68,14 +68,22 @@ pub enum Cause {
     Hvc(u16),
     Smc(u16),
     /// WFI (`wfe: false`) or WFE that its HCR_EL2 trap bit catches.
-    Wfx { wfe: bool },
+    Wfx {
+        wfe: bool,
+    },
     /// A system-register access trapped to EL2, with its EC 0x18 ISS.
     SysRegTrap(u32),
     Brk(u16),
     IllegalState,
-    InstructionAbort { stage: Stage, fsc: u32 },
+    InstructionAbort {
+        stage: Stage,
+        fsc: u32,
+    },
     /// `iss` without the EC: ISV/SAS/SSE/SRT/SF/AR, WnR and the fault status.
-    DataAbort { stage: Stage, iss: u32 },
+    DataAbort {
+        stage: Stage,
+        iss: u32,
+    },
 }
 
 /// Where a synchronous exception goes: the target EL and its ESR value.
@@ -292,7 +300,10 @@ mod tests {
         assert!(eret_is_legal(0x3c9, 2)); // EL2h from EL2
         assert!(!eret_is_legal(0x3c9, 1), "EL1 cannot return to EL2");
         assert!(!eret_is_legal(0x3cd, 2), "no EL3");
-        assert!(!eret_is_legal(0x3d3, 2), "AArch32 (M[4] = 1) is not implemented");
+        assert!(
+            !eret_is_legal(0x3d3, 2),
+            "AArch32 (M[4] = 1) is not implemented"
+        );
         assert!(!eret_is_legal(0x3c1, 2), "EL0 has no SP_EL0/SP_ELx choice");
         assert!(!eret_is_legal(0x3c6, 2), "M[1] is reserved");
     }
@@ -310,6 +321,9 @@ mod tests {
     fn sysreg_iss_packs_the_encoding_rt_and_direction() {
         // MRS x3, CNTP_CTL_EL0: op0 3, op1 3, CRn 14, CRm 2, op2 1.
         let iss = sysreg_iss((3, 3, 14, 2, 1), 3, true);
-        assert_eq!(iss, 3 << 20 | 1 << 17 | 3 << 14 | 14 << 10 | 3 << 5 | 2 << 1 | 1);
+        assert_eq!(
+            iss,
+            3 << 20 | 1 << 17 | 3 << 14 | 14 << 10 | 3 << 5 | 2 << 1 | 1
+        );
     }
 }

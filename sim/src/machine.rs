@@ -21,9 +21,10 @@ use unicorn_engine::{
 };
 
 use crate::devices::{Pl011, V2m, V2mRequest, UART_BASES, UART_SIZE, V2M_SIZE, V2M_SYSREGS};
-use crate::exit_status;
-use crate::mpu::{Access, Mpu, Regime, SCTLR_M};
-use crate::syndrome::{self, data_abort_iss, esr};
+use crate::exception::{self, Cause, Kind};
+use crate::mpu::{self, Access, Controls, Mpu, Stage, SCTLR_M};
+pub use crate::stop::{Outcome, StopReason, ADP_STOPPED_APPLICATION_EXIT};
+use crate::syndrome::{self, data_abort_iss};
 
 pub const DRAM_BASE: u64 = 0;
 pub const DRAM_SIZE: u64 = 0x8000_0000;
@@ -54,6 +55,13 @@ const ID_AA64MMFR0: u64 = (1 << 52) | (0xf << 48) | 2;
 pub const PA_BITS: u8 = 40;
 /// EL0, EL1, EL2 AArch64; no EL3; FP and AdvSIMD; GIC system registers.
 const ID_AA64PFR0: u64 = 0x0100_0111;
+/// HCR_EL2 at reset on the Cortex-R82: RW is RES1 (EL1 is AArch64), the rest 0.
+const HCR_RESET: u64 = exception::HCR_RW;
+/// The byte memory that no image or file was loaded into reads as, by default (the
+/// FVP does not zero RAM; see `Config::fill`).
+pub const DEFAULT_FILL: u8 = 0xa5;
+const INSN_ERET: u32 = 0xd69f_03e0;
+const INSN_WFE: u32 = 0xd503_205f;
 
 /// Options of a run.
 pub struct Config {
@@ -73,8 +81,18 @@ pub struct Config {
     pub reset_el: u8,
     /// MPIDR_EL1 of the simulated core (0x8000_0000: core 0 of cluster 0).
     pub mpidr: u64,
-    /// Where console output goes as it is produced (it is also kept for `console()`).
+    /// Where console output (UART0 and semihosting stdout) goes as it is produced (it
+    /// is also kept for `console()`).
     pub echo: Option<Box<dyn Write>>,
+    /// Where UART1..3 output goes as it is produced (index 0 is UART1); it is also kept
+    /// for `uart_output()`. As with the FVP's `bp.pl011_uartN.out_file`, unset means
+    /// the output is only kept.
+    pub uart_echo: [Option<Box<dyn Write>>; 3],
+    /// EL1 MPU regions implemented (MPUIR_EL1).
+    pub el1_mpu_regions: u8,
+    /// The byte DRAM reads as where nothing was loaded (`None`: zero). Filled lazily,
+    /// one TLB page at its first access, so a 2 GiB DRAM costs nothing until used.
+    pub fill: Option<u8>,
 }
 
 impl Default for Config {
@@ -92,95 +110,12 @@ impl Default for Config {
             reset_el: 2,
             mpidr: MPIDR,
             echo: None,
+            uart_echo: [None, None, None],
+            el1_mpu_regions: 16,
+            fill: Some(DEFAULT_FILL),
         }
     }
 }
-
-/// Why a run ended.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum StopReason {
-    /// Semihosting SYS_EXIT / SYS_EXIT_EXTENDED.
-    Exit {
-        status: u64,
-        reason: u64,
-    },
-    /// V2M SYS_CFGCTRL shutdown or reboot.
-    Shutdown {
-        reboot: bool,
-    },
-    Watchdog {
-        insns: u64,
-    },
-    Parked {
-        pc: u64,
-    },
-    NoVector {
-        esr: u64,
-        elr: u64,
-    },
-    /// An exception was taken, then another before any instruction completed.
-    ExceptionLoop {
-        esr: u64,
-        elr: u64,
-    },
-    HostError(String),
-}
-
-impl StopReason {
-    pub fn status(&self) -> i32 {
-        match self {
-            Self::Exit { status, reason } if *reason == ADP_STOPPED_APPLICATION_EXIT => {
-                (*status & 0xff) as i32
-            }
-            Self::Exit { .. } => 1,
-            Self::Shutdown { .. } => 0,
-            Self::Watchdog { .. } => exit_status::WATCHDOG,
-            Self::Parked { .. } => exit_status::PARKED,
-            Self::NoVector { .. } => exit_status::NO_VECTOR,
-            Self::ExceptionLoop { .. } => exit_status::EXCEPTION_LOOP,
-            Self::HostError(_) => exit_status::HOST_ERROR,
-        }
-    }
-
-    /// One line for stderr when the stop is not the image's own exit.
-    pub fn describe(&self) -> Option<String> {
-        match self {
-            Self::Exit { reason, .. } if *reason == ADP_STOPPED_APPLICATION_EXIT => None,
-            Self::Exit { reason, status } => Some(format!(
-                "semihosting exit with reason {reason:#x} (subcode {status:#x})"
-            )),
-            Self::Shutdown { reboot: false } => None,
-            Self::Shutdown { reboot: true } => {
-                Some("reboot requested through SYS_CFGCTRL: stopping".into())
-            }
-            Self::Watchdog { insns } => Some(format!(
-                "watchdog: {insns} instructions executed (--max-insns)"
-            )),
-            Self::Parked { pc } => Some(format!(
-                "core parked in WFI at {pc:#x} with no wake-up source"
-            )),
-            Self::NoVector { esr, elr } => Some(format!(
-                "exception before VBAR_EL2 was set, at ELR {elr:#x}: {}",
-                syndrome::describe(*esr)
-            )),
-            Self::ExceptionLoop { esr, elr } => Some(format!(
-                "exception loop: {} at ELR {elr:#x} was taken again before any instruction completed (does the vector fault?)",
-                syndrome::describe(*esr)
-            )),
-            Self::HostError(e) => Some(format!("simulator error: {e}")),
-        }
-    }
-}
-
-/// The result of `Machine::run`.
-#[derive(Clone, Debug)]
-pub struct Outcome {
-    pub reason: StopReason,
-    pub status: i32,
-    pub insns: u64,
-}
-
-const ADP_STOPPED_APPLICATION_EXIT: u64 = 0x20026;
 
 /// One access recorded while single-stepping a faulting instruction.
 struct Recorded {
@@ -193,6 +128,27 @@ struct Recorded {
 /// Everything the hooks share.
 struct State {
     mpu: Mpu,
+    /// The EL1 MPU (stage 1 of the EL1&0 regime).
+    el1_mpu: Mpu,
+    sctlr_el1: u64,
+    /// HCR_EL2 as the core sees it (RW forced to 1).
+    hcr: u64,
+    vtcr: u64,
+    /// Set by the block hook when the block about to run ends in an ERET: the EL it
+    /// runs at. The next block checks the return's legality.
+    eret_from: Option<u8>,
+    /// Direct-mapped cache: (block address, size, ends in ERET).
+    eret_cache: Vec<(u64, u64, bool)>,
+    /// An illegal exception return was found: (return address, SPSR, EL of the ERET).
+    illegal: Option<(u64, u64, u8)>,
+    /// A system-register access the hook refused because HCR_EL2 traps it to EL2:
+    /// (PC, ISS). Unicorn then raises an undefined instruction at that PC.
+    sysreg_trap: Option<(u64, u32)>,
+    fill: Option<u8>,
+    /// One bit per TLB page of DRAM: holds the fill pattern or loaded data already.
+    touched: Vec<u64>,
+    uart_out: [Vec<u8>; 4],
+    uart_echo: [Option<Box<dyn Write>>; 3],
     sctlr: u64,
     vbar_set: bool,
     vsctlr: u64,
@@ -260,6 +216,57 @@ impl State {
         eprintln!("r82sim: strict: {msg}");
         self.strict.warnings.push(msg);
     }
+
+    fn controls(&self, el: u8) -> Controls {
+        Controls {
+            el,
+            sctlr_el2: self.sctlr,
+            sctlr_el1: self.sctlr_el1,
+            hcr_el2: self.hcr,
+        }
+    }
+
+    /// Mark a DRAM page as holding real contents; returns whether it was untouched.
+    fn touch(&mut self, page: u64) -> bool {
+        let i = ((page - DRAM_BASE) / PAGE) as usize;
+        match self.touched.get_mut(i / 64) {
+            Some(w) if *w & (1 << (i % 64)) == 0 => {
+                *w |= 1 << (i % 64);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn uart_byte(&mut self, i: usize, b: u8) {
+        if i == 0 {
+            self.emit(&[b]);
+            return;
+        }
+        self.uart_out[i].push(b);
+        if let Some(w) = self.uart_echo[i - 1].as_mut() {
+            let _ = w.write_all(&[b]);
+            let _ = w.flush();
+        }
+    }
+}
+
+/// The current exception level, from PSTATE.
+fn current_el(uc: &Uc) -> u8 {
+    ((uc.reg_read(RegisterARM64::PSTATE).unwrap_or(0) >> 2) & 3) as u8
+}
+
+fn in_dram(addr: u64) -> bool {
+    (DRAM_BASE..DRAM_BASE + DRAM_SIZE).contains(&addr)
+}
+
+/// Give a DRAM page its fill pattern at its first use.
+fn fill_page(uc: &mut Uc, page: u64) {
+    let s = uc.get_data_mut();
+    let Some(byte) = s.fill else { return };
+    if in_dram(page) && s.touch(page) {
+        let _ = uc.mem_write(page, &[byte; PAGE as usize]);
+    }
 }
 
 fn cp(op0: u32, op1: u32, crn: u32, crm: u32, op2: u32) -> RegisterARM64CP {
@@ -291,6 +298,18 @@ impl Machine {
     pub fn new(cfg: Config) -> Result<Self, String> {
         let state = State {
             mpu: Mpu::new(cfg.mpu_regions),
+            el1_mpu: Mpu::new(cfg.el1_mpu_regions),
+            sctlr_el1: 0,
+            hcr: HCR_RESET,
+            vtcr: 0,
+            eret_from: None,
+            eret_cache: vec![(u64::MAX, 0, false); 4096],
+            illegal: None,
+            sysreg_trap: None,
+            fill: cfg.fill,
+            touched: vec![0; (DRAM_SIZE / PAGE / 64) as usize],
+            uart_out: Default::default(),
+            uart_echo: cfg.uart_echo,
             sctlr: 0,
             vbar_set: false,
             vsctlr: 0,
@@ -338,9 +357,7 @@ impl Machine {
                 Some(move |uc: &mut Uc, off: u64, _size: usize, v: u64| {
                     let s = uc.get_data_mut();
                     if let Some(b) = s.uarts[i].write(off, v as u32) {
-                        if i == 0 {
-                            s.emit(&[b]);
-                        }
+                        s.uart_byte(i, b);
                     }
                 }),
             )
@@ -371,6 +388,9 @@ impl Machine {
         let mut scr = cp(3, 6, 1, 1, 0);
         scr.val = (1 << 0) | (1 << 8) | (1 << 10);
         uc.reg_write_arm64_coproc(&scr).map_err(host("SCR_EL3"))?;
+        let mut hcr = cp(3, 4, 1, 1, 0);
+        hcr.val = HCR_RESET;
+        uc.reg_write_arm64_coproc(&hcr).map_err(host("HCR_EL2"))?;
         Ok(Self {
             uc,
             entry: 0,
@@ -389,20 +409,50 @@ impl Machine {
                 s.stop = Some(StopReason::Watchdog { insns: s.insns });
                 let _ = uc.emu_stop();
             }
+            let s = uc.get_data_mut();
+            // The previous block ended in an ERET: was the return legal? (Unicorn sets
+            // PSTATE.IL on an illegal return but goes on executing.)
+            if let Some(from_el) = s.eret_from.take() {
+                check_eret(uc, addr, from_el);
+            }
+            let slot = ((addr >> 2) & 4095) as usize;
+            let cached = uc.get_data().eret_cache[slot];
+            let ends_in_eret = if cached.0 == addr && cached.1 == size as u64 {
+                cached.2
+            } else {
+                let mut b = [0u8; 4];
+                let last = addr + (size as u64).saturating_sub(4);
+                let e = uc.mem_read(last, &mut b).is_ok() && u32::from_le_bytes(b) == INSN_ERET;
+                uc.get_data_mut().eret_cache[slot] = (addr, size as u64, e);
+                e
+            };
+            if ends_in_eret {
+                let el = current_el(uc);
+                uc.get_data_mut().eret_from = Some(el);
+            }
         })
         .map_err(host("block hook"))?;
 
         uc.add_tlb_hook(0, u64::MAX, |uc, addr, ty| {
             let page = addr & !(PAGE - 1);
-            let s = uc.get_data_mut();
-            if s.permissive || page == (UNTIL - 1) & !(PAGE - 1) {
+            if page == (UNTIL - 1) & !(PAGE - 1) {
                 return Some(TlbEntry {
                     paddr: page,
                     perms: Prot::ALL,
                 });
             }
-            let (r, w, x) = s.mpu.page_perms(page, PAGE, s.sctlr);
-            if s.strict.on && s.sctlr & SCTLR_M != 0 {
+            fill_page(uc, page);
+            let el = current_el(uc);
+            let s = uc.get_data_mut();
+            if s.permissive {
+                return Some(TlbEntry {
+                    paddr: page,
+                    perms: Prot::ALL,
+                });
+            }
+            let c = s.controls(el);
+            let (r, w, x) = mpu::page_perms_at(&s.mpu, &s.el1_mpu, &c, page, PAGE);
+            if s.strict.on && s.sctlr & SCTLR_M != 0 && el == 2 {
                 strict_on_access(s, page, ty);
             }
             let allowed = match ty {
@@ -431,6 +481,10 @@ impl Machine {
         uc.add_insn_sys_hook_arm64(Arm64Insn::UC_ARM64_INS_MRS, 1, 0, |uc, reg, c| {
             let pc = uc.reg_read(RegisterARM64::PC).unwrap_or(0);
             let enc = (c.op0, c.op1, c.crn, c.crm, c.op2);
+            let el = current_el(uc);
+            if refuse_at_el(uc, enc, el, true, pc) {
+                return false;
+            }
             let Some(v) = sysreg_read(uc.get_data_mut(), enc, pc) else {
                 return false;
             };
@@ -448,6 +502,21 @@ impl Machine {
                 uc.reg_read(reg).unwrap_or(c.val)
             };
             let enc = (c.op0, c.op1, c.crn, c.crm, c.op2);
+            let el = current_el(uc);
+            if refuse_at_el(uc, enc, el, false, pc) {
+                return false;
+            }
+            if enc == HCR_EL2 {
+                // RW is RES1 on the Cortex-R82: store the value with RW forced.
+                let forced = v | exception::HCR_RW;
+                let mut r = cp(3, 4, 1, 1, 0);
+                r.val = forced;
+                let _ = uc.reg_write_arm64_coproc(&r);
+                uc.get_data_mut().hcr = forced;
+                uc.get_data_mut().mpu_changed = true;
+                let _ = uc.emu_stop();
+                return true;
+            }
             let (handled, stop) = sysreg_write(uc.get_data_mut(), enc, v, pc);
             if stop {
                 uc.get_data_mut().mpu_changed = true;
@@ -521,13 +590,13 @@ impl Machine {
                     "ELF: segment at {paddr:#x} (+{memsz:#x}) is outside DRAM"
                 ));
             }
-            self.uc
-                .mem_write(paddr, data)
-                .map_err(host("load segment"))?;
-            let zeros = vec![0u8; (memsz as usize).saturating_sub(data.len())];
-            self.uc
-                .mem_write(paddr + data.len() as u64, &zeros)
-                .map_err(host("zero segment"))?;
+            // Only the file's bytes are loaded: the rest of the segment (bss) keeps
+            // whatever memory held, the fill pattern, as on the FVP.
+            self.load_data(paddr, data)?;
+            if self.uc.get_data().fill.is_none() {
+                let zeros = vec![0u8; (memsz as usize).saturating_sub(data.len())];
+                self.load_data(paddr + data.len() as u64, &zeros)?;
+            }
         }
         self.entry = header.e_entry(LE);
         if let Ok(file) = object::File::parse(elf) {
@@ -545,9 +614,7 @@ impl Machine {
                     blob.len()
                 ));
             }
-            self.uc
-                .mem_write(DTB_ADDR, &blob)
-                .map_err(host("load DTB"))?;
+            self.load_data(DTB_ADDR, &blob)?;
             self.x0 = DTB_ADDR;
         }
         self.uc
@@ -557,6 +624,28 @@ impl Machine {
             .reg_write(RegisterARM64::PC, self.entry)
             .map_err(host("pc"))?;
         Ok(())
+    }
+
+    /// Load raw bytes at a physical address, as the FVP's
+    /// `--data cluster0.cpu0=FILE@ADDR` does. The pages keep the fill pattern around
+    /// the data.
+    pub fn load_data(&mut self, addr: u64, data: &[u8]) -> Result<(), String> {
+        let end = addr
+            .checked_add(data.len() as u64)
+            .ok_or_else(|| format!("data at {addr:#x}: the address range wraps"))?;
+        let in_flash = addr >= FLASH0_BASE && end <= FLASH0_BASE + FLASH0_SIZE;
+        if !(end <= DRAM_BASE + DRAM_SIZE || in_flash) {
+            return Err(format!(
+                "data at [{addr:#x}, {end:#x}) is outside DRAM [{DRAM_BASE:#x}, {:#x}) and flash",
+                DRAM_BASE + DRAM_SIZE
+            ));
+        }
+        let mut page = addr & !(PAGE - 1);
+        while page < end {
+            fill_page(&mut self.uc, page);
+            page += PAGE;
+        }
+        self.uc.mem_write(addr, data).map_err(host("load data"))
     }
 
     /// Count instructions up to the first entry of each named symbol.
@@ -640,6 +729,9 @@ impl Machine {
         if self.uc.get_data().stop.is_some() {
             return Ok(());
         }
+        if let Some((target, spsr, from_el)) = self.uc.get_data_mut().illegal.take() {
+            return self.on_illegal_return(target, spsr, from_el);
+        }
         if let Some((intno, epc)) = self.uc.get_data_mut().pending.take() {
             return self.on_exception(intno, epc);
         }
@@ -672,75 +764,139 @@ impl Machine {
         u64::from_le_bytes(b)
     }
 
+    fn el(&self) -> u8 {
+        current_el(&self.uc)
+    }
+
     fn on_exception(&mut self, intno: u32, epc: u64) -> Result<(), String> {
+        let insn_at = |m: &Self, a: u64| m.insn(a).unwrap_or(0);
+        let imm = |i: u32| ((i >> 5) & 0xffff) as u16;
+        let is_smc = |i: u32| i & 0xffe0_001f == 0xd400_0003;
         match intno {
-            // Undefined instruction (Unicorn reports HLT this way too): PC at it.
+            // Undefined instruction (Unicorn reports HLT and its own traps to EL2 this
+            // way, without a syndrome): PC at the instruction. Decide what it was.
             1 | 16 => {
-                if self.insn(epc) == Some(INSN_HLT_SEMIHOSTING) {
-                    self.semihosting(epc)
-                } else {
-                    self.enter(syndrome::EC_UNKNOWN, 0, None, epc)
+                let insn = insn_at(self, epc);
+                if insn == INSN_HLT_SEMIHOSTING {
+                    return self.semihosting(epc);
                 }
-            }
-            // SVC and HVC: PC after the instruction, the preferred return address.
-            2 | 11 => {
-                let imm = (self.insn(epc - 4).unwrap_or(0) >> 5) & 0xffff;
-                let ec = if intno == 2 {
-                    syndrome::EC_SVC64
-                } else {
-                    syndrome::EC_HVC64
+                let trap = self.uc.get_data_mut().sysreg_trap.take();
+                let hcr = self.uc.get_data().hcr;
+                let el = self.el();
+                let cause = match trap {
+                    Some((pc, iss)) if pc == epc => Cause::SysRegTrap(iss),
+                    _ if insn == INSN_WFI && el < 2 && hcr & exception::HCR_TWI != 0 => {
+                        Cause::Wfx { wfe: false }
+                    }
+                    _ if insn == INSN_WFE && el < 2 && hcr & exception::HCR_TWE != 0 => {
+                        Cause::Wfx { wfe: true }
+                    }
+                    _ if is_smc(insn) => Cause::Smc(imm(insn)),
+                    _ => Cause::Undefined,
                 };
-                self.enter(ec, imm, None, epc)
+                self.take(cause, epc, None)
+            }
+            // SVC and HVC: PC after the instruction, the preferred return address
+            // (unless the instruction turns out to be undefined there).
+            2 | 11 => {
+                let i = insn_at(self, epc - 4);
+                let cause = if intno == 2 {
+                    Cause::Svc(imm(i))
+                } else {
+                    Cause::Hvc(imm(i))
+                };
+                let r = exception::route(cause, self.el(), self.uc.get_data().hcr);
+                if (r.esr >> 26) as u32 == syndrome::EC_UNKNOWN {
+                    return self.take(Cause::Undefined, epc - 4, None);
+                }
+                self.take(cause, epc, None)
             }
             // BRK: the preferred return address is the BRK itself.
             7 => {
-                let at = if self
-                    .insn(epc)
-                    .is_some_and(|i| i & 0xffe0_001f == 0xd420_0000)
-                {
+                let at = if insn_at(self, epc) & 0xffe0_001f == 0xd420_0000 {
                     epc
                 } else {
                     epc - 4
                 };
-                let imm = (self.insn(at).unwrap_or(0) >> 5) & 0xffff;
-                self.enter(syndrome::EC_BRK64, imm, None, at)
+                let cause = Cause::Brk(imm(insn_at(self, at)));
+                self.take(cause, at, None)
             }
-            // SMC with no EL3: undefined.
-            13 => self.enter(syndrome::EC_UNKNOWN, 0, None, epc - 4),
+            // SMC (trapped by HCR_EL2.TSC, or executed): there is no EL3; the
+            // preferred return address is the SMC itself in both cases.
+            12 | 13 => {
+                let at = if is_smc(insn_at(self, epc)) {
+                    epc
+                } else {
+                    epc - 4
+                };
+                self.take(Cause::Smc(imm(insn_at(self, at))), at, None)
+            }
             other => Err(format!(
                 "unexpected Unicorn exception {other} at pc {epc:#x}"
             )),
         }
     }
 
-    /// Take a synchronous exception to EL2.
-    fn enter(&mut self, ec: u32, iss: u32, far: Option<u64>, elr: u64) -> Result<(), String> {
+    /// Take a synchronous exception from the current EL: route it (exception.rs),
+    /// then enter the target EL. `far` is the faulting address of an abort.
+    fn take(&mut self, cause: Cause, elr: u64, far: Option<u64>) -> Result<(), String> {
         let pstate = self
             .uc
             .reg_read(RegisterARM64::PSTATE)
             .map_err(host("pstate"))?;
-        let el = (pstate >> 2) & 3;
-        let lower = el < 2;
-        let ec = match (ec, lower) {
-            (syndrome::EC_IABT_SAME, true) => syndrome::EC_IABT_LOWER,
-            (syndrome::EC_DABT_SAME, true) => syndrome::EC_DABT_LOWER,
-            (ec, _) => ec,
-        };
-        let esr_v = esr(ec, iss);
+        let from_el = ((pstate >> 2) & 3) as u8;
+        let route = exception::route(cause, from_el, self.uc.get_data().hcr);
+        // HPFAR_EL2 holds the faulting IPA (= PA on PMSA) page for stage-2 aborts.
+        let stage2 = matches!(
+            cause,
+            Cause::DataAbort {
+                stage: Stage::Two,
+                ..
+            } | Cause::InstructionAbort {
+                stage: Stage::Two,
+                ..
+            }
+        );
+        let hpfar = far.filter(|_| stage2).map(|f| (f >> 12) << 4);
+        self.enter(Entry {
+            target_el: route.target_el,
+            esr: route.esr,
+            far,
+            hpfar,
+            elr,
+            kind: Kind::Sync,
+            pstate,
+        })
+    }
+
+    /// Enter an exception: bank the SP, write ELR/ESR/FAR/SPSR of the target EL, set
+    /// PSTATE (ELxh, DAIF masked) and jump to the vector.
+    fn enter(&mut self, e: Entry) -> Result<(), String> {
+        let pstate = e.pstate;
+        let el = ((pstate >> 2) & 3) as u8;
+        let t = e.target_el;
         if self.uc.get_data().trace {
             eprintln!(
-                "r82sim: exception at {elr:#x} (EL{el}): {}{}",
-                syndrome::describe(esr_v),
-                far.map(|f| format!(", FAR {f:#x}")).unwrap_or_default()
+                "r82sim: exception at {:#x} (EL{el} -> EL{t}): {}{}",
+                e.elr,
+                syndrome::describe(e.esr),
+                e.far.map(|f| format!(", FAR {f:#x}")).unwrap_or_default()
             );
         }
-        if !self.uc.get_data().vbar_set {
-            self.uc.get_data_mut().stop = Some(StopReason::NoVector { esr: esr_v, elr });
+        self.uc.get_data_mut().eret_from = None;
+        if t == 2 && !self.uc.get_data().vbar_set {
+            self.uc.get_data_mut().stop = Some(StopReason::NoVector {
+                esr: e.esr,
+                elr: e.elr,
+            });
             return Ok(());
         }
         let insns = self.uc.get_data().insns;
         if self.uc.get_data_mut().last_entry.replace(insns) == Some(insns) {
-            self.uc.get_data_mut().stop = Some(StopReason::ExceptionLoop { esr: esr_v, elr });
+            self.uc.get_data_mut().stop = Some(StopReason::ExceptionLoop {
+                esr: e.esr,
+                elr: e.elr,
+            });
             return Ok(());
         }
         let sp = self.uc.reg_read(RegisterARM64::SP).map_err(host("sp"))?;
@@ -750,61 +906,99 @@ impl Machine {
             _ => RegisterARM64::SP_EL2,
         };
         self.uc.reg_write(banked, sp).map_err(host("sp save"))?;
-        self.uc
-            .reg_write(RegisterARM64::ELR_EL2, elr)
-            .map_err(host("elr"))?;
-        self.uc
-            .reg_write(RegisterARM64::ESR_EL2, esr_v)
-            .map_err(host("esr"))?;
-        if let Some(f) = far {
-            self.uc
-                .reg_write(RegisterARM64::FAR_EL2, f)
-                .map_err(host("far"))?;
+        let (elr_r, esr_r, far_r, spsr_cp, sp_r, vbar_r) = if t == 2 {
+            (
+                RegisterARM64::ELR_EL2,
+                RegisterARM64::ESR_EL2,
+                RegisterARM64::FAR_EL2,
+                cp(3, 4, 4, 0, 0),
+                RegisterARM64::SP_EL2,
+                RegisterARM64::VBAR_EL2,
+            )
+        } else {
+            (
+                RegisterARM64::ELR_EL1,
+                RegisterARM64::ESR_EL1,
+                RegisterARM64::FAR_EL1,
+                cp(3, 0, 4, 0, 0),
+                RegisterARM64::SP_EL1,
+                RegisterARM64::VBAR_EL1,
+            )
+        };
+        self.uc.reg_write(elr_r, e.elr).map_err(host("elr"))?;
+        self.uc.reg_write(esr_r, e.esr).map_err(host("esr"))?;
+        if let Some(f) = e.far {
+            self.uc.reg_write(far_r, f).map_err(host("far"))?;
+        }
+        if let Some(h) = e.hpfar {
+            let mut r = cp(3, 4, 6, 0, 4);
+            r.val = h;
+            self.uc.reg_write_arm64_coproc(&r).map_err(host("hpfar"))?;
         }
         self.uc
-            .reg_write(RegisterARM64::PSTATE, 0x3c9)
+            .reg_write(RegisterARM64::PSTATE, exception::entry_pstate(t))
             .map_err(host("pstate"))?;
-        let mut spsr = cp(3, 4, 4, 0, 0);
+        let mut spsr = spsr_cp;
         spsr.val = pstate;
         self.uc
             .reg_write_arm64_coproc(&spsr)
             .map_err(host("spsr"))?;
-        let sp_el2 = self
-            .uc
-            .reg_read(RegisterARM64::SP_EL2)
-            .map_err(host("sp_el2"))?;
+        let new_sp = self.uc.reg_read(sp_r).map_err(host("sp_elx"))?;
         self.uc
-            .reg_write(RegisterARM64::SP, sp_el2)
+            .reg_write(RegisterARM64::SP, new_sp)
             .map_err(host("sp"))?;
-        let vbar = self
-            .uc
-            .reg_read(RegisterARM64::VBAR_EL2)
-            .map_err(host("vbar"))?;
-        let offset = match (lower, pstate & 1) {
-            (true, _) => 0x400,
-            (false, 1) => 0x200,
-            (false, _) => 0x000,
-        };
+        let vbar = self.uc.reg_read(vbar_r).map_err(host("vbar"))?;
+        let offset = exception::vector_offset(el, t, pstate & 1 != 0, e.kind);
         self.uc
             .reg_write(RegisterARM64::PC, vbar + offset)
             .map_err(host("pc"))?;
         Ok(())
     }
 
+    /// An illegal exception return was found before the first instruction at its
+    /// target ran: PSTATE keeps the EL and SP of the ERET, IL is set, and the
+    /// instruction at the return address takes the Illegal Execution state exception.
+    fn on_illegal_return(&mut self, target: u64, spsr: u64, from_el: u8) -> Result<(), String> {
+        let eret_pstate = entry_like_pstate(from_el, self.reg(RegisterARM64::PSTATE));
+        let pstate = exception::illegal_return_pstate(spsr, eret_pstate);
+        let hcr = self.uc.get_data().hcr;
+        let route = exception::route(Cause::IllegalState, from_el, hcr);
+        // Put the core back at the ERET's EL and stack pointer before entering.
+        if self.el() != from_el {
+            self.uc
+                .reg_write(RegisterARM64::PSTATE, pstate & !exception::PSTATE_IL)
+                .map_err(host("pstate"))?;
+        }
+        self.enter(Entry {
+            target_el: route.target_el,
+            esr: route.esr,
+            far: None,
+            hpfar: None,
+            elr: target,
+            kind: Kind::Sync,
+            pstate,
+        })
+    }
+
     /// A TLB fill was refused: find the exact access and raise its abort, or let it
     /// through if only another part of the page was forbidden.
     fn on_refused_access(&mut self) -> Result<(), String> {
         let pc = self.pc();
+        let el = self.el();
         let s = self.uc.get_data_mut();
         s.insns = s.exact_insns(pc);
         let ty = s
             .refused
             .take()
             .ok_or_else(|| format!("emulator exception at pc {pc:#x} with no refused access"))?;
-        let sctlr = s.sctlr;
+        let c = s.controls(el);
         if ty == MemType::FETCH {
-            if let Err(f) = s.mpu.check(pc, Access::Fetch, sctlr, Regime::El2) {
-                return self.enter(syndrome::EC_IABT_SAME, f.fsc(), Some(pc), pc);
+            if let Err((stage, f)) = mpu::check_access(&s.mpu, &s.el1_mpu, &c, pc, Access::Fetch) {
+                let cause = Cause::InstructionAbort {
+                    stage,
+                    fsc: f.fsc(),
+                };
+                return self.take(cause, pc, Some(pc));
             }
         }
         self.step_checked(pc)
@@ -814,6 +1008,7 @@ impl Machine {
     /// check each recorded access exactly; on the first forbidden one, undo the
     /// instruction and raise its data abort.
     fn step_checked(&mut self, pc: u64) -> Result<(), String> {
+        let el = self.el();
         let ctx = self.uc.context_init().map_err(host("context save"))?;
         let insns_before = self.uc.get_data().insns;
         let hook = self
@@ -846,27 +1041,27 @@ impl Machine {
         let _ = self.uc.remove_hook(hook);
         self.flush_translations();
 
-        let sctlr = self.uc.get_data().sctlr;
         let mut fault = None;
-        for rec in &self.uc.get_data().recorded {
-            let kind = if rec.write {
-                Access::Write
-            } else {
-                Access::Read
-            };
-            let mut a = rec.addr;
-            while a < rec.addr + rec.size as u64 {
-                if let Err(f) = self.uc.get_data().mpu.check(a, kind, sctlr, Regime::El2) {
-                    fault = Some((a.max(rec.addr), rec.write, f));
-                    break;
+        {
+            let s = self.uc.get_data();
+            let c = s.controls(el);
+            'outer: for rec in &s.recorded {
+                let kind = if rec.write {
+                    Access::Write
+                } else {
+                    Access::Read
+                };
+                let mut a = rec.addr;
+                while a < rec.addr + rec.size as u64 {
+                    if let Err(f) = mpu::check_access(&s.mpu, &s.el1_mpu, &c, a, kind) {
+                        fault = Some((a.max(rec.addr), rec.write, f));
+                        break 'outer;
+                    }
+                    a = (a | (crate::mpu::GRANULE - 1)) + 1;
                 }
-                a = (a | (crate::mpu::GRANULE - 1)) + 1;
-            }
-            if fault.is_some() {
-                break;
             }
         }
-        let Some((far, write, f)) = fault else {
+        let Some((far, write, (stage, f))) = fault else {
             return match r {
                 Ok(()) => {
                     let pending = self.uc.get_data_mut().pending.take();
@@ -891,12 +1086,11 @@ impl Machine {
         self.uc.get_data_mut().insns = insns_before;
         self.uc.get_data_mut().pending = None;
         let insn = self.insn(pc).unwrap_or(0);
-        self.enter(
-            syndrome::EC_DABT_SAME,
-            data_abort_iss(insn, write, f.fsc()),
-            Some(far),
-            pc,
-        )
+        let cause = Cause::DataAbort {
+            stage,
+            iss: data_abort_iss(insn, write, f.fsc()),
+        };
+        self.take(cause, pc, Some(far))
     }
 
     fn on_unmapped(&mut self) -> Result<(), String> {
@@ -907,22 +1101,22 @@ impl Machine {
             .unmapped
             .take()
             .ok_or_else(|| format!("unmapped access at pc {pc:#x} with no address"))?;
-        if ty == MemType::FETCH_UNMAPPED {
-            return self.enter(
-                syndrome::EC_IABT_SAME,
-                syndrome::FSC_EXTERNAL,
-                Some(addr),
-                pc,
-            );
-        }
-        let insn = self.insn(pc).unwrap_or(0);
-        let write = ty == MemType::WRITE_UNMAPPED;
-        self.enter(
-            syndrome::EC_DABT_SAME,
-            data_abort_iss(insn, write, syndrome::FSC_EXTERNAL),
-            Some(addr),
-            pc,
-        )
+        // A synchronous external abort: taken like a stage-1 abort (to the EL of the
+        // regime), with FAR.
+        let cause = if ty == MemType::FETCH_UNMAPPED {
+            Cause::InstructionAbort {
+                stage: Stage::One,
+                fsc: syndrome::FSC_EXTERNAL,
+            }
+        } else {
+            let insn = self.insn(pc).unwrap_or(0);
+            let write = ty == MemType::WRITE_UNMAPPED;
+            Cause::DataAbort {
+                stage: Stage::One,
+                iss: data_abort_iss(insn, write, syndrome::FSC_EXTERNAL),
+            }
+        };
+        self.take(cause, pc, Some(addr))
     }
 
     /// Arm semihosting at `epc` (HLT #0xF000): w0 = operation, x1 = parameter.
@@ -1028,8 +1222,30 @@ impl Machine {
         c.val
     }
 
+    /// Memory as the debugger sees it (physical, not subject to the MPU). Pages no
+    /// access has reached yet read as the fill pattern they will get.
     pub fn read_mem(&self, addr: u64, len: usize) -> Option<Vec<u8>> {
-        self.uc.mem_read_as_vec(addr, len).ok()
+        let mut v = self.uc.mem_read_as_vec(addr, len).ok()?;
+        let s = self.uc.get_data();
+        if let Some(byte) = s.fill {
+            for (i, b) in v.iter_mut().enumerate() {
+                let a = addr + i as u64;
+                let p = ((a - DRAM_BASE) / PAGE) as usize;
+                if in_dram(a) && s.touched[p / 64] & (1 << (p % 64)) == 0 {
+                    *b = byte;
+                }
+            }
+        }
+        Some(v)
+    }
+
+    /// Everything UART`i` (0..=3) transmitted. UART0 is also in `console()`.
+    pub fn uart_output(&self, i: usize) -> Vec<u8> {
+        let s = self.uc.get_data();
+        if i == 0 {
+            return s.console.clone();
+        }
+        s.uart_out.get(i).cloned().unwrap_or_default()
     }
 
     /// The machine state for `--dump-state`.
@@ -1082,6 +1298,23 @@ impl Machine {
     }
 }
 
+/// One exception entry, as `Machine::enter` performs it.
+struct Entry {
+    target_el: u8,
+    esr: u64,
+    far: Option<u64>,
+    hpfar: Option<u64>,
+    elr: u64,
+    kind: Kind,
+    /// PSTATE at the time of the exception: saved to SPSR_ELx.
+    pstate: u64,
+}
+
+/// PSTATE with the EL (and SP selection, kept from `pstate`) of `el`.
+fn entry_like_pstate(el: u8, pstate: u64) -> u64 {
+    (pstate & !0xc) | (el as u64) << 2
+}
+
 /// Which device tree a run passes in x0.
 pub enum DtbChoice {
     None,
@@ -1102,7 +1335,7 @@ type Enc = (u32, u32, u32, u32, u32);
 /// `true` from the hook skips those by itself; writing PC as well would make Unicorn
 /// run the rest of the translation block and then run it again from the new PC. For
 /// encodings it does not know (the PMSA registers), the hook must advance PC itself.
-const UNICORN_KNOWS: [Enc; 8] = [
+const UNICORN_KNOWS: [Enc; 10] = [
     (3, 0, 0, 0, 0),  // MIDR_EL1
     (3, 0, 0, 0, 5),  // MPIDR_EL1
     (3, 0, 0, 7, 0),  // ID_AA64MMFR0_EL1
@@ -1111,6 +1344,8 @@ const UNICORN_KNOWS: [Enc; 8] = [
     (3, 3, 14, 0, 1), // CNTPCT_EL0
     (3, 3, 14, 0, 2), // CNTVCT_EL0
     (3, 4, 2, 0, 0),  // VSCTLR_EL2 (TTBR0_EL2 to Unicorn)
+    VTCR_EL2,
+    HCR_EL2,
 ];
 
 /// Finish an instruction the hook handled (see `UNICORN_KNOWS`).
@@ -1120,20 +1355,84 @@ fn skip(uc: &mut Uc, enc: Enc, pc: u64) {
     }
 }
 
-/// PRBAR/PRLAR forms: Some((region, is_limit, through PRSELR)).
-fn region_reg(s: &State, e: Enc) -> Option<(Option<u8>, bool, bool)> {
+const HCR_EL2: Enc = (3, 4, 1, 1, 0);
+const SCTLR_EL1: Enc = (3, 0, 1, 0, 0);
+const VTCR_EL2: Enc = (3, 4, 2, 1, 2);
+
+/// PRBAR/PRLAR forms of the MPU of EL`op1 = 4` (EL2) or `op1 = 0` (EL1):
+/// Some((region, is_limit, through PRSELR)).
+fn region_reg(mpu: &Mpu, e: Enc, op1: u32) -> Option<(Option<u8>, bool, bool)> {
     match e {
-        (3, 4, 6, 8, op2 @ (0 | 1)) => Some((s.mpu.selected(), op2 == 1, true)),
-        (3, 4, 6, crm @ 8..=15, op2 @ (0 | 1 | 4 | 5)) => {
+        (3, o, 6, 8, op2 @ (0 | 1)) if o == op1 => Some((mpu.selected(), op2 == 1, true)),
+        (3, o, 6, crm @ 8..=15, op2 @ (0 | 1 | 4 | 5)) if o == op1 => {
             let n = ((crm - 8) * 2 + op2 / 4) as u8;
-            Some((s.mpu.alias(n), op2 & 1 == 1, false))
+            Some((mpu.alias(n), op2 & 1 == 1, false))
         }
         _ => None,
     }
 }
 
+/// The EL1 MPU's registers: PRSELR_EL1, PRENR_EL1, PRBAR/PRLAR_EL1 and aliases.
+fn is_el1_mpu_reg(e: Enc) -> bool {
+    matches!(
+        e,
+        (3, 0, 6, 1, 1) | (3, 0, 6, 2, 1) | (3, 0, 6, 8..=15, 0 | 1 | 4 | 5)
+    )
+}
+
+/// Registers HCR_EL2 traps to EL2 from EL1 (EC 0x18), for the encodings Unicorn
+/// cannot trap itself: TVM (writes) and TRVM (reads) of the EL1 MPU registers and
+/// SCTLR_EL1/MAIR_EL1, TID3 (the ID register group), TACR (ACTLR_EL1).
+fn trapped_to_el2(e: Enc, read: bool, hcr: u64) -> bool {
+    let vm_reg = is_el1_mpu_reg(e) || e == SCTLR_EL1 || e == (3, 0, 10, 2, 0);
+    (vm_reg && !read && hcr & exception::HCR_TVM != 0)
+        || (vm_reg && read && hcr & exception::HCR_TRVM != 0)
+        || (matches!(e, (3, 0, 0, 1..=7, _)) && read && hcr & exception::HCR_TID3 != 0)
+        || (e == (3, 0, 1, 0, 1) && hcr & exception::HCR_TACR != 0)
+}
+
+/// Decide, before serving a system-register access at `el`, whether it must not
+/// complete: an EL2 register below EL2 (undefined), an EL1 register at EL0
+/// (undefined), or a trap to EL2. Returning `true` makes the hook decline the
+/// access so that Unicorn raises an undefined instruction at this PC; a trap is
+/// recorded first so that the exception becomes EC 0x18 at EL2.
+fn refuse_at_el(uc: &mut Uc, e: Enc, el: u8, read: bool, pc: u64) -> bool {
+    if el >= 2 {
+        return false;
+    }
+    let hcr = uc.get_data().hcr;
+    if el == 1 && trapped_to_el2(e, read, hcr) {
+        let mut b = [0u8; 4];
+        let _ = uc.mem_read(pc, &mut b);
+        let rt = u32::from_le_bytes(b) & 0x1f;
+        uc.get_data_mut().sysreg_trap = Some((pc, exception::sysreg_iss(e, rt, read)));
+        return true;
+    }
+    // op1 = 4: EL2 registers. At EL0 only op1 = 3 (the counters) is reachable here.
+    e.1 == 4 || (el == 0 && e.1 != 3)
+}
+
+/// After the first block following an ERET has been entered: if the return was
+/// illegal (the architecture's rules, or Unicorn's PSTATE.IL), stop before that
+/// block runs so that the machine takes the Illegal Execution state exception.
+fn check_eret(uc: &mut Uc, target: u64, from_el: u8) {
+    let pstate = uc.reg_read(RegisterARM64::PSTATE).unwrap_or(0);
+    let mut spsr = match from_el {
+        1 => cp(3, 0, 4, 0, 0),
+        _ => cp(3, 4, 4, 0, 0),
+    };
+    let _ = uc.reg_read_arm64_coproc(&mut spsr);
+    if pstate & exception::PSTATE_IL != 0 || !exception::eret_is_legal(spsr.val, from_el) {
+        uc.get_data_mut().illegal = Some((target, spsr.val, from_el));
+        let _ = uc.emu_stop();
+    }
+}
+
 fn sysreg_read(s: &mut State, e: Enc, pc: u64) -> Option<u64> {
-    if let Some((region, limit, selected)) = region_reg(s, e) {
+    if let Some((region, limit, _)) = region_reg(&s.el1_mpu, e, 0) {
+        return Some(region.map_or(0, |r| s.el1_mpu.read(r, limit)));
+    }
+    if let Some((region, limit, selected)) = region_reg(&s.mpu, e, 4) {
         if selected && s.strict.on && s.strict.selr_pending {
             s.warn(format!(
                 "PC {pc:#x}: PRBAR/PRLAR_EL2 read after a PRSELR_EL2 write without an ISB"
@@ -1142,6 +1441,10 @@ fn sysreg_read(s: &mut State, e: Enc, pc: u64) -> Option<u64> {
         return Some(region.map_or(0, |r| s.mpu.read(r, limit)));
     }
     Some(match e {
+        (3, 0, 0, 0, 4) => s.el1_mpu.count() as u64, // MPUIR_EL1
+        (3, 0, 6, 2, 1) => s.el1_mpu.prselr,         // PRSELR_EL1
+        (3, 0, 6, 1, 1) => s.el1_mpu.prenr(),        // PRENR_EL1
+        VTCR_EL2 => s.vtcr,
         (3, 4, 0, 0, 4) => s.mpu.count() as u64, // MPUIR_EL2
         (3, 4, 6, 2, 1) => s.mpu.prselr,         // PRSELR_EL2
         (3, 4, 6, 1, 1) => s.mpu.prenr(),        // PRENR_EL2
@@ -1158,7 +1461,13 @@ fn sysreg_read(s: &mut State, e: Enc, pc: u64) -> Option<u64> {
 
 /// Returns (handled here, stop so translations are flushed).
 fn sysreg_write(s: &mut State, e: Enc, v: u64, pc: u64) -> (bool, bool) {
-    if let Some((region, limit, selected)) = region_reg(s, e) {
+    if let Some((region, limit, _)) = region_reg(&s.el1_mpu, e, 0) {
+        if let Some(r) = region {
+            s.el1_mpu.write(r, limit, v);
+        }
+        return (true, true);
+    }
+    if let Some((region, limit, selected)) = region_reg(&s.mpu, e, 4) {
         if selected && s.strict.on && s.strict.selr_pending {
             s.warn(format!(
                 "PC {pc:#x}: PRBAR/PRLAR_EL2 written after a PRSELR_EL2 write without an ISB"
@@ -1172,6 +1481,25 @@ fn sysreg_write(s: &mut State, e: Enc, v: u64, pc: u64) -> (bool, bool) {
         return (true, true);
     }
     match e {
+        (3, 0, 6, 2, 1) => {
+            s.el1_mpu.prselr = v & 0xff;
+            (true, false)
+        }
+        (3, 0, 6, 1, 1) => {
+            s.el1_mpu.write_prenr(v);
+            (true, true)
+        }
+        SCTLR_EL1 => {
+            // Unicorn keeps it too; the EL1 MPU obeys M, BR and WXN.
+            s.sctlr_el1 = v;
+            (false, true)
+        }
+        VTCR_EL2 => {
+            // VTCR_EL2.MSA (bit 31) would select VMSA at EL1, which this core (as
+            // the FVP with VMSA_supported=0) does not have: it stays 0.
+            s.vtcr = v & !(1 << 31);
+            (true, false)
+        }
         (3, 4, 6, 2, 1) => {
             s.mpu.prselr = v & 0xff;
             s.strict.selr_pending = s.strict.on;

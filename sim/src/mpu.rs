@@ -528,7 +528,10 @@ mod tests {
             Err((Stage::Two, Fault::Translation))
         );
         // With HCR_EL2.VM clear there is no stage 2.
-        assert_eq!(check_access(&el2, &l1, &el1(1, 0, 0), 0x5000, Access::Read), Ok(()));
+        assert_eq!(
+            check_access(&el2, &l1, &el1(1, 0, 0), 0x5000, Access::Read),
+            Ok(())
+        );
         // Disabling the region (PRENR) takes the access away.
         el2.write_prenr(0b01);
         assert_eq!(
@@ -583,7 +586,10 @@ mod tests {
             "a stage-1 miss with SCTLR_EL1.BR clear"
         );
         let c1_br = el1(1, ON | SCTLR_BR, 0);
-        assert_eq!(check_access(&el2, &l1, &c1_br, 0x2000, Access::Read), Ok(()));
+        assert_eq!(
+            check_access(&el2, &l1, &c1_br, 0x2000, Access::Read),
+            Ok(())
+        );
         let c0_br = el1(0, ON | SCTLR_BR, 0);
         assert_eq!(
             check_access(&el2, &l1, &c0_br, 0x2000, Access::Read),
@@ -604,7 +610,10 @@ mod tests {
             sctlr_el2: 0,
             ..c1
         };
-        assert_eq!(check_access(&el2, &l1, &at_el2, 0x9000, Access::Write), Ok(()));
+        assert_eq!(
+            check_access(&el2, &l1, &at_el2, 0x9000, Access::Write),
+            Ok(())
+        );
     }
 
     #[test]
@@ -616,7 +625,10 @@ mod tests {
         let c = el1(1, ON, HCR_VM);
         assert_eq!(page_perms_at(&el2, &l1, &c, 0, 0x400), (true, false, true));
         region(&mut el2, 0, 0x0, 0x43f, EL1_ACCESS, 1); // ends 64 bytes into page 1
-        assert_eq!(page_perms_at(&el2, &l1, &c, 0x400, 0x400), (false, false, false));
+        assert_eq!(
+            page_perms_at(&el2, &l1, &c, 0x400, 0x400),
+            (false, false, false)
+        );
     }
 
     #[test]

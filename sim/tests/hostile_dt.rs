@@ -97,7 +97,9 @@ fn refused(blob: Vec<u8>, regions: u8, msg: &str) {
 fn truncated_tree() {
     let blob = Tree::default().build();
     let cut = blob[..blob.len() * 3 / 5].to_vec();
-    refused(cut, 16, "device tree: malformed structure at offset");
+    // What lies past the cut is whatever RAM holds (r82sim's fill pattern, as RAM is
+    // not zero on the FVP): the error names the device tree, whichever check fails.
+    refused(cut, 16, "ERROR: device tree: ");
 }
 
 #[test]

@@ -46,6 +46,13 @@
     .section .text.boot, "ax"
     .global _start
 _start:
+    /* RAM is not zero at reset (r82sim fills it, as the FVP leaves it): clear the
+     * log and the result words the tests read, [LOG, LOG + 0x2000). */
+    ldr     x0, =LOG
+    add     x1, x0, #0x2000
+0:  stp     xzr, xzr, [x0], #16
+    cmp     x0, x1
+    b.lo    0b
     b       main
 
     .balign 0x800
