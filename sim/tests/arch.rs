@@ -221,3 +221,89 @@ fn watchdog_parked_and_missing_vector_stops_have_their_own_status() {
         .unwrap()
         .contains("before VBAR_EL2 was set"));
 }
+
+/// The log stage2.S keeps at 0x21000: (ESR, FAR, ELR, SPSR, vector offset, HPFAR).
+fn log2(m: &r82sim::Machine) -> Vec<[u64; 6]> {
+    let n = u64_at(m, 0x21000);
+    (0..n)
+        .map(|i| {
+            let e = 0x21040 + 64 * i;
+            std::array::from_fn(|k| u64_at(m, e + 8 * k as u64))
+        })
+        .collect()
+}
+
+const EC_WFX: u64 = 0x01;
+const EC_ILLEGAL_STATE: u64 = 0x0e;
+const EC_HVC64: u64 = 0x16;
+const EC_SMC64: u64 = 0x17;
+const EC_SYSREG: u64 = 0x18;
+const EC_DABT_LOWER: u64 = 0x24;
+const FSC_TRANSLATION_L0: u64 = 0b000100;
+const FSC_PERMISSION_L0: u64 = 0b001100;
+const ISS_WNR: u64 = 1 << 6;
+const ISS_ISV: u64 = 1 << 24;
+const LOWER_EL_SYNC: u64 = 0x400;
+const SPSR_EL1H: u64 = 0x3c5;
+
+#[test]
+fn el1_runs_under_the_el2_mpu_as_stage_2_and_traps_go_to_el2() {
+    let (m, o) = run(&image("stage2"), small());
+    assert_eq!(o.status, 0, "{:?} {}", o.reason, m.console_text());
+    let log = log2(&m);
+    let ec = |e: &[u64; 6]| e[0] >> 26;
+    let iss = |e: &[u64; 6]| e[0] & 0x1ff_ffff;
+    let sym = |s: &str| m.symbol(s).unwrap();
+    assert_eq!(log.len(), 11, "{log:x?}");
+    // Every guest exception arrives at EL2's lower-EL vector with SPSR = EL1h.
+    for e in &log[..10] {
+        assert_eq!(e[4], LOWER_EL_SYNC, "{e:x?}");
+        assert_eq!(e[3] & 0xf, SPSR_EL1H & 0xf, "{e:x?}");
+    }
+    // 1: a load from the EL2-only region: stage-2 permission fault, ISV with the
+    // access size and register, FAR and HPFAR (IPA page << 4).
+    assert_eq!(ec(&log[0]), EC_DABT_LOWER);
+    assert_eq!(iss(&log[0]) & 0x3f, FSC_PERMISSION_L0);
+    assert_eq!(iss(&log[0]) & (ISS_ISV | ISS_WNR), ISS_ISV);
+    assert_eq!((iss(&log[0]) >> 16) & 0x1f, 4, "SRT = x4");
+    assert_eq!(log[0][1], 0x20000);
+    assert_eq!(log[0][5], (0x20000 >> 12) << 4);
+    // 2: a 32-bit store to the read-only region.
+    assert_eq!(iss(&log[1]) & 0x3f, FSC_PERMISSION_L0);
+    assert_eq!(iss(&log[1]) & ISS_WNR, ISS_WNR);
+    assert_eq!((iss(&log[1]) >> 22) & 3, 2, "SAS = word");
+    assert_eq!((log[1][1], log[1][5]), (0x31008, 0x310));
+    // 3: no region: stage-2 translation fault (SCTLR_EL2.BR is not a stage-2 thing).
+    assert_eq!(iss(&log[2]) & 0x3f, FSC_TRANSLATION_L0);
+    assert_eq!((log[2][1], log[2][5]), (0x40010, 0x400));
+    // 4: WFI trapped by TWI: CV = 1, COND = 0b1110, TI = 0; ELR at the WFI.
+    assert_eq!(ec(&log[3]), EC_WFX);
+    assert_eq!(iss(&log[3]), 1 << 24 | 0xe << 20);
+    // 5: SMC trapped by TSC, with its immediate; ELR at the SMC.
+    assert_eq!((ec(&log[4]), iss(&log[4])), (EC_SMC64, 0x12));
+    assert_eq!(log[4][2], log[3][2] + 4);
+    // 6: MRS ID_AA64MMFR0_EL1 trapped by TID3: Op0 3, Op2 0, Op1 0, CRn 0, Rt 6,
+    // CRm 7, read.
+    assert_eq!(ec(&log[5]), EC_SYSREG);
+    assert_eq!(iss(&log[5]), 3 << 20 | 6 << 5 | 7 << 1 | 1);
+    // 7: MSR SCTLR_EL1 trapped by TVM: Op0 3, Op1 0, CRn 1, CRm 0, Op2 0, Rt 2, write.
+    assert_eq!(iss(&log[6]), 3 << 20 | 1 << 10 | 2 << 5);
+    // 8: HVC #1; EL2 then switches region 2 off through PRENR_EL2.
+    assert_eq!((ec(&log[7]), iss(&log[7])), (EC_HVC64, 1));
+    // 9: the guest's data region is now disabled: stage-2 translation fault.
+    assert_eq!(iss(&log[8]) & 0x3f, FSC_TRANSLATION_L0);
+    assert_eq!(log[8][1], 0x30000);
+    assert_eq!((ec(&log[9]), iss(&log[9])), (EC_HVC64, 2));
+    // The guest's own store and load went through stage 2.
+    assert_eq!(u64_at(&m, 0x20800), 0x55);
+    assert_eq!(u64_at(&m, 0x20808), 2 << 2, "back at EL2");
+    // The ERET to EL3 is an illegal return: EC 0x0e at EL2, taken from EL2 at the
+    // return address, SPSR.IL set and EL/SP kept (EL2h).
+    let last = log[10];
+    assert_eq!(ec(&last), EC_ILLEGAL_STATE);
+    assert_eq!(last[2], sym("after_illegal"));
+    assert_eq!(last[4], 0x200, "current EL with SP_ELx");
+    assert_ne!(last[3] & (1 << 20), 0, "SPSR.IL");
+    assert_eq!(last[3] & 0xf, 0x9, "EL2h kept");
+    assert!(m.mpu().region(3).enabled() && !m.mpu().region(2).enabled());
+}
