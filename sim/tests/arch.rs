@@ -4,7 +4,8 @@
 mod common;
 
 use common::*;
-use r82sim::machine::Config;
+use r82sim::machine::{Config, DtbChoice};
+use r82sim::Machine;
 use r82sim::{exit_status, StopReason};
 
 const IL: u64 = 1 << 25;
@@ -306,4 +307,71 @@ fn el1_runs_under_the_el2_mpu_as_stage_2_and_traps_go_to_el2() {
     assert_ne!(last[3] & (1 << 20), 0, "SPSR.IL");
     assert_eq!(last[3] & 0xf, 0x9, "EL2h kept");
     assert!(m.mpu().region(3).enabled() && !m.mpu().region(2).enabled());
+}
+
+#[test]
+fn el1_mpu_is_stage_1_and_its_faults_are_taken_at_el1() {
+    let (m, o) = run(&image("stage1"), small());
+    // EL2 sees only the final HVC; its vector then resumes at `finish`.
+    assert_eq!(o.status, 0, "{:?}", o.reason);
+    let el2 = exception_log(&m);
+    assert_eq!(el2.len(), 1, "{el2:x?} {:?}", o.reason);
+    assert_eq!(el2[0][0] >> 26, EC_HVC64);
+    assert_eq!(el2[0][0] & 0xffff, 0x77);
+    let g = |i: u64, k: u64| u64_at(&m, 0x30840 + 48 * i + 8 * k);
+    assert_eq!(u64_at(&m, 0x30800), 4, "four exceptions taken at EL1");
+    const EC_DABT_SAME: u64 = 0x25;
+    const EC_SVC64: u64 = 0x15;
+    // 1: a miss with SCTLR_EL1.BR clear: translation fault, same EL, FAR_EL1.
+    assert_eq!(g(0, 0) >> 26, EC_DABT_SAME);
+    assert_eq!(g(0, 0) & 0x3f, FSC_TRANSLATION_L0);
+    assert_eq!(g(0, 1), 0x40000);
+    assert_eq!(g(0, 4), 0x200, "current EL with SP_EL1");
+    // 2: writing the EL1 read-only region.
+    assert_eq!(g(1, 0) & (0x3f | ISS_WNR), FSC_PERMISSION_L0 | ISS_WNR);
+    assert_eq!(g(1, 1), 0x31010);
+    // 3: EL0 reading a region without EL0 access: taken from EL0 to EL1's lower-EL
+    // vector as a data abort from a lower EL.
+    assert_eq!(g(2, 0) >> 26, EC_DABT_LOWER);
+    assert_eq!(g(2, 0) & 0x3f, FSC_PERMISSION_L0);
+    assert_eq!(g(2, 1), 0x30010);
+    assert_eq!(g(2, 3) & 0xf, 0x0, "SPSR_EL1 = EL0t");
+    assert_eq!(g(2, 4), LOWER_EL_SYNC);
+    // 4: SVC from EL0.
+    assert_eq!((g(3, 0) >> 26, g(3, 0) & 0xffff), (EC_SVC64, 5));
+    // The EL1 MPU registers read back what was written.
+    assert_eq!(u64_at(&m, 0x30830), 0x31fc0 | 1);
+}
+
+#[test]
+fn unloaded_memory_reads_as_the_fill_pattern_and_uarts_have_their_own_outputs() {
+    let run_with = |fill| {
+        let cfg = Config { fill, ..small() };
+        let mut m = Machine::new(cfg).unwrap();
+        m.load_elf(&image("fill"), DtbChoice::None).unwrap();
+        m.load_data(0x50000, b"loaded!!").unwrap();
+        let o = m.run();
+        assert_eq!(o.status, 0, "{:?}", o.reason);
+        m
+    };
+    let m = run_with(Some(r82sim::machine::DEFAULT_FILL));
+    assert_eq!(u64_at(&m, 0x20800), u64::from_ne_bytes([0xa5; 8]));
+    assert_eq!(u64_at(&m, 0x20808), u64::from_le_bytes(*b"loaded!!"));
+    assert_eq!(m.uart_output(1), b"1");
+    assert_eq!(m.uart_output(3), b"3");
+    assert_eq!(m.console_text(), "0");
+    let m = run_with(Some(0x5a));
+    assert_eq!(u64_at(&m, 0x20800), u64::from_ne_bytes([0x5a; 8]));
+    let m = run_with(None);
+    assert_eq!(u64_at(&m, 0x20800), 0);
+}
+
+#[test]
+fn an_elf_bss_is_not_loaded_it_holds_the_fill_pattern() {
+    let mut m = Machine::new(small()).unwrap();
+    m.load_elf(&rxen(), DtbChoice::None).unwrap();
+    let bss = m.symbol("__bss_start").expect("rxen has __bss_start");
+    assert_eq!(m.read_mem(bss, 8).unwrap(), vec![0xa5; 8]);
+    let text = m.read_mem(m.symbol("_start").unwrap(), 4).unwrap();
+    assert_ne!(text, vec![0xa5; 4], "loaded bytes are the file's");
 }
