@@ -3,7 +3,9 @@
 # Boot an rxen image: on Arm's FVP_BaseR_AEMv8R when it is installed (on PATH, or
 # named by $FVP), otherwise in r82sim. Says which it used; exits with the image's
 # status.
-#   scripts/run-fvp.sh [IMAGE] [-- extra arguments for the FVP or r82sim]
+#   scripts/run-fvp.sh [IMAGE] [--data FILE@ADDR ...] [-- extra arguments for the FVP or r82sim]
+# --data loads FILE at ADDR (a guest image, a device tree): passed to the FVP as
+# --data cluster0.cpu0=FILE@ADDR and to r82sim as --data FILE@ADDR.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 image="$root/build/rxen"
@@ -11,6 +13,14 @@ if [ $# -gt 0 ] && [ "$1" != "--" ]; then
   image=$1
   shift
 fi
+fvp_data=()
+sim_data=()
+while [ "${1:-}" = "--data" ]; do
+  [ $# -ge 2 ] || { echo "run-fvp: --data needs FILE@ADDR" >&2; exit 2; }
+  fvp_data+=(--data "cluster0.cpu0=$2")
+  sim_data+=(--data "$2")
+  shift 2
+done
 [ "${1:-}" = "--" ] && shift
 if [ ! -f "$image" ]; then
   echo "run-fvp: no image at $image (build it with make)" >&2
@@ -35,7 +45,7 @@ if [ -n "$fvp" ]; then
     -C bp.pl011_uart0.out_file=- -C bp.pl011_uart0.unbuffered_output=1 \
     -C bp.terminal_0.start_telnet=0 -C bp.vis.disable_visualisation=1 \
     -C cache_state_modelled=0 -C cluster0.cpu0.semihosting-enable=1 \
-    -a "cluster0.cpu0=$image" "$@"
+    -a "cluster0.cpu0=$image" ${fvp_data[@]+"${fvp_data[@]}"} "$@"
 fi
 
 sim=${R82SIM:-$root/target/release/r82sim}
@@ -44,4 +54,4 @@ if [ ! -x "$sim" ]; then
   (cd "$root" && cargo build --release -p r82sim)
 fi
 echo "run-fvp: FVP_BaseR_AEMv8R not found; booting $image in r82sim" >&2
-exec "$sim" "$image" "$@"
+exec "$sim" ${sim_data[@]+"${sim_data[@]}"} "$image" "$@"

@@ -34,9 +34,24 @@ struct Cli {
     /// /chosen/xen,static-heap of the generated tree as ADDR,SIZE, or "none".
     #[arg(long, value_name = "ADDR,SIZE")]
     static_heap: Option<String>,
-    /// Write the UART output to FILE instead of stdout.
+    /// Write the UART0 output to FILE instead of stdout.
     #[arg(long, value_name = "FILE")]
     uart: Option<PathBuf>,
+    /// Where UART N (1..3) output goes: a FILE, or - for stdout (as the FVP's
+    /// bp.pl011_uartN.out_file). Unset: kept only. Repeatable.
+    #[arg(long = "uart-out", value_name = "N=FILE")]
+    uart_out: Vec<String>,
+    /// Load FILE at physical address ADDR before starting (the FVP's
+    /// --data cluster0.cpu0=FILE@ADDR). Repeatable.
+    #[arg(long, value_name = "FILE@ADDR")]
+    data: Vec<String>,
+    /// The byte RAM reads as where nothing was loaded (RAM is not zero on the FVP), or
+    /// "zero".
+    #[arg(long, value_name = "BYTE|zero", default_value = "0xa5")]
+    fill: String,
+    /// EL1 MPU regions implemented (MPUIR_EL1), 1..=255.
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u8).range(1..))]
+    el1_mpu_regions: u8,
     /// Stop after N instructions (exit status 124).
     #[arg(long, value_name = "N", default_value_t = 10_000_000_000)]
     max_insns: u64,
@@ -111,8 +126,43 @@ fn main() {
         ),
         None => Box::new(std::io::stdout()),
     };
+    let mut uart_echo: [Option<Box<dyn std::io::Write>>; 3] = [None, None, None];
+    for spec in &cli.uart_out {
+        let (n, dest) = spec
+            .split_once('=')
+            .and_then(|(n, d)| Some((n.parse::<usize>().ok()?, d)))
+            .filter(|(n, _)| (1..=3).contains(n))
+            .unwrap_or_else(|| fail(format!("--uart-out {spec:?}: expected N=FILE with N 1..3")));
+        uart_echo[n - 1] = Some(if dest == "-" {
+            Box::new(std::io::stdout())
+        } else {
+            Box::new(std::fs::File::create(dest).unwrap_or_else(|e| fail(format!("{dest}: {e}"))))
+        });
+    }
+    let fill = match cli.fill.as_str() {
+        "zero" => None,
+        f => Some(
+            parse_num(f)
+                .and_then(|v| u8::try_from(v).ok())
+                .unwrap_or_else(|| {
+                    fail(format!("--fill {f:?}: expected a byte (0..=0xff) or zero"))
+                }),
+        ),
+    };
+    let mut data = Vec::new();
+    for spec in &cli.data {
+        let (file, addr) = spec
+            .rsplit_once('@')
+            .and_then(|(f, a)| Some((f, parse_num(a)?)))
+            .unwrap_or_else(|| fail(format!("--data {spec:?}: expected FILE@ADDR")));
+        let bytes = std::fs::read(file).unwrap_or_else(|e| fail(format!("--data {file}: {e}")));
+        data.push((addr, bytes));
+    }
     let cfg = Config {
         mpu_regions: cli.mpu_regions,
+        el1_mpu_regions: cli.el1_mpu_regions,
+        uart_echo,
+        fill,
         static_heap,
         max_insns: cli.max_insns,
         trace_exceptions: cli.trace_exceptions,
@@ -122,6 +172,10 @@ fn main() {
     };
     let mut m = Machine::new(cfg).unwrap_or_else(|e| fail(e));
     m.load_elf(&elf, dtb).unwrap_or_else(|e| fail(e));
+    for (addr, bytes) in &data {
+        m.load_data(*addr, bytes)
+            .unwrap_or_else(|e| fail(format!("--data: {e}")));
+    }
     m.profile(&cli.profile).unwrap_or_else(|e| fail(e));
     let outcome = m.run();
     if !cli.profile.is_empty() {
