@@ -1385,8 +1385,12 @@ fn is_el1_mpu_reg(e: Enc) -> bool {
 /// SCTLR_EL1/MAIR_EL1, TID3 (the ID register group), TACR (ACTLR_EL1).
 fn trapped_to_el2(e: Enc, read: bool, hcr: u64) -> bool {
     let vm_reg = is_el1_mpu_reg(e) || e == SCTLR_EL1 || e == (3, 0, 10, 2, 0);
-    (vm_reg && !read && hcr & exception::HCR_TVM != 0)
-        || (vm_reg && read && hcr & exception::HCR_TRVM != 0)
+    let vm_trap = if read {
+        exception::HCR_TRVM
+    } else {
+        exception::HCR_TVM
+    };
+    (vm_reg && hcr & vm_trap != 0)
         || (matches!(e, (3, 0, 0, 1..=7, _)) && read && hcr & exception::HCR_TID3 != 0)
         || (e == (3, 0, 1, 0, 1) && hcr & exception::HCR_TACR != 0)
 }

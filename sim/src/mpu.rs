@@ -640,3 +640,75 @@ mod tests {
         assert_eq!(m.page_perms(0x400, 0x400, ON), (false, false, false));
     }
 }
+
+#[cfg(test)]
+mod two_stage_props {
+    //! The TLB path (`page_perms_at`, one answer per page) must agree with the exact
+    //! check (`check_access`, per address): a page grants an access exactly when every
+    //! 64-byte block of it allows that access through both stages.
+    use super::*;
+    use proptest::prelude::*;
+
+    const SPAN: u64 = 0x4000; // regions and pages within 16 KiB
+
+    fn regions() -> impl Strategy<Value = Vec<(u64, u64, u64, bool)>> {
+        prop::collection::vec(
+            (
+                0..SPAN / GRANULE,
+                1..SPAN / GRANULE / 4,
+                0u64..16,
+                any::<bool>(),
+            ),
+            0..6,
+        )
+    }
+
+    fn build(count: u8, rs: &[(u64, u64, u64, bool)]) -> Mpu {
+        let mut m = Mpu::new(count);
+        for (i, &(base, len, flags, en)) in rs.iter().enumerate() {
+            let b = base * GRANULE;
+            let last = b + len * GRANULE - 1;
+            m.write(i as u8, false, b | flags);
+            m.write(i as u8, true, (last & !0x3f) | en as u64);
+        }
+        m
+    }
+
+    proptest! {
+        #[test]
+        fn page_perms_match_the_exact_check_on_every_block(
+            r2 in regions(), r1 in regions(),
+            el in 0u8..3, s2 in 0u64..4, s1 in 0u64..4, vm in any::<bool>(),
+            page in 0..SPAN / 0x400,
+        ) {
+            let el2 = build(16, &r2);
+            let el1 = build(16, &r1);
+            let bits = |b: u64| ((b & 1) * SCTLR_M) | ((b >> 1) * SCTLR_BR);
+            let c = Controls {
+                el,
+                sctlr_el2: bits(s2),
+                sctlr_el1: bits(s1),
+                hcr_el2: vm as u64 * HCR_VM,
+            };
+            let base = page * 0x400;
+            let (r, w, x) = page_perms_at(&el2, &el1, &c, base, 0x400);
+            for (granted, access) in [(r, Access::Read), (w, Access::Write), (x, Access::Fetch)] {
+                let every = (0..0x400 / GRANULE)
+                    .all(|k| check_access(&el2, &el1, &c, base + k * GRANULE, access).is_ok());
+                // The page path may be stricter only where a block faults for another
+                // access kind (it refuses the whole page then); never more lenient.
+                if granted {
+                    prop_assert!(every, "{access:?} granted on page {base:#x} but a block faults");
+                }
+                let any_fault = (0..0x400 / GRANULE).any(|k| {
+                    [Access::Read, Access::Write, Access::Fetch]
+                        .iter()
+                        .any(|&a| matches!(check_access(&el2, &el1, &c, base + k * GRANULE, a), Err((_, Fault::Translation))))
+                });
+                if every && !any_fault {
+                    prop_assert!(granted, "{access:?} refused on page {base:#x} though every block allows it");
+                }
+            }
+        }
+    }
+}
