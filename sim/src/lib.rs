@@ -17,6 +17,7 @@ pub mod machine;
 pub mod mpu;
 pub mod stop;
 pub mod syndrome;
+pub mod sysregs;
 
 pub use machine::{Config, Machine, Outcome, StopReason};
 pub use unicorn_engine::RegisterARM64;

@@ -25,6 +25,9 @@ use crate::exception::{self, Cause, Kind};
 use crate::mpu::{self, Access, Controls, Mpu, Stage, SCTLR_M};
 pub use crate::stop::{Outcome, StopReason, ADP_STOPPED_APPLICATION_EXIT};
 use crate::syndrome::{self, data_abort_iss};
+use crate::sysregs::{
+    region_reg, trapped_to_el2, Enc, HCR_EL2, SCTLR_EL1, UNICORN_KNOWS, VTCR_EL2,
+};
 
 pub const DRAM_BASE: u64 = 0;
 pub const DRAM_SIZE: u64 = 0x8000_0000;
@@ -1329,70 +1332,11 @@ fn xreg(i: u32) -> RegisterARM64 {
     ][i as usize]
 }
 
-type Enc = (u32, u32, u32, u32, u32);
-
-/// Encodings served here that Unicorn's A-profile model also implements. Returning
-/// `true` from the hook skips those by itself; writing PC as well would make Unicorn
-/// run the rest of the translation block and then run it again from the new PC. For
-/// encodings it does not know (the PMSA registers), the hook must advance PC itself.
-const UNICORN_KNOWS: [Enc; 10] = [
-    (3, 0, 0, 0, 0),  // MIDR_EL1
-    (3, 0, 0, 0, 5),  // MPIDR_EL1
-    (3, 0, 0, 7, 0),  // ID_AA64MMFR0_EL1
-    (3, 0, 0, 4, 0),  // ID_AA64PFR0_EL1
-    (3, 3, 14, 0, 0), // CNTFRQ_EL0
-    (3, 3, 14, 0, 1), // CNTPCT_EL0
-    (3, 3, 14, 0, 2), // CNTVCT_EL0
-    (3, 4, 2, 0, 0),  // VSCTLR_EL2 (TTBR0_EL2 to Unicorn)
-    VTCR_EL2,
-    HCR_EL2,
-];
-
 /// Finish an instruction the hook handled (see `UNICORN_KNOWS`).
 fn skip(uc: &mut Uc, enc: Enc, pc: u64) {
     if !UNICORN_KNOWS.contains(&enc) {
         let _ = uc.reg_write(RegisterARM64::PC, pc + 4);
     }
-}
-
-const HCR_EL2: Enc = (3, 4, 1, 1, 0);
-const SCTLR_EL1: Enc = (3, 0, 1, 0, 0);
-const VTCR_EL2: Enc = (3, 4, 2, 1, 2);
-
-/// PRBAR/PRLAR forms of the MPU of EL`op1 = 4` (EL2) or `op1 = 0` (EL1):
-/// Some((region, is_limit, through PRSELR)).
-fn region_reg(mpu: &Mpu, e: Enc, op1: u32) -> Option<(Option<u8>, bool, bool)> {
-    match e {
-        (3, o, 6, 8, op2 @ (0 | 1)) if o == op1 => Some((mpu.selected(), op2 == 1, true)),
-        (3, o, 6, crm @ 8..=15, op2 @ (0 | 1 | 4 | 5)) if o == op1 => {
-            let n = ((crm - 8) * 2 + op2 / 4) as u8;
-            Some((mpu.alias(n), op2 & 1 == 1, false))
-        }
-        _ => None,
-    }
-}
-
-/// The EL1 MPU's registers: PRSELR_EL1, PRENR_EL1, PRBAR/PRLAR_EL1 and aliases.
-fn is_el1_mpu_reg(e: Enc) -> bool {
-    matches!(
-        e,
-        (3, 0, 6, 1, 1) | (3, 0, 6, 2, 1) | (3, 0, 6, 8..=15, 0 | 1 | 4 | 5)
-    )
-}
-
-/// Registers HCR_EL2 traps to EL2 from EL1 (EC 0x18), for the encodings Unicorn
-/// cannot trap itself: TVM (writes) and TRVM (reads) of the EL1 MPU registers and
-/// SCTLR_EL1/MAIR_EL1, TID3 (the ID register group), TACR (ACTLR_EL1).
-fn trapped_to_el2(e: Enc, read: bool, hcr: u64) -> bool {
-    let vm_reg = is_el1_mpu_reg(e) || e == SCTLR_EL1 || e == (3, 0, 10, 2, 0);
-    let vm_trap = if read {
-        exception::HCR_TRVM
-    } else {
-        exception::HCR_TVM
-    };
-    (vm_reg && hcr & vm_trap != 0)
-        || (matches!(e, (3, 0, 0, 1..=7, _)) && read && hcr & exception::HCR_TID3 != 0)
-        || (e == (3, 0, 1, 0, 1) && hcr & exception::HCR_TACR != 0)
 }
 
 /// Decide, before serving a system-register access at `el`, whether it must not
