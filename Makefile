@@ -10,7 +10,7 @@ HOST    := $(shell rustc -vV 2>/dev/null | sed -n 's/^host: //p')
 LLVM    := $(shell rustc --print sysroot 2>/dev/null)/lib/rustlib/$(HOST)/bin
 SIM     := target/release/r82sim
 
-.PHONY: all image deps sim run test lint bench clean FORCE
+.PHONY: all image deps sim run test lint bench profile clean FORCE
 
 all: image
 
@@ -49,6 +49,16 @@ lint: deps
 # the MPU core: one table, and bench/results.json. A benchmark, never a test.
 bench: image sim
 	scripts/bench.py
+
+# Where the boot's instructions go: build/profile.txt (per function: self, inclusive,
+# calls), build/boot.folded (collapsed stacks) and, when inferno-flamegraph is
+# installed (cargo install inferno), build/boot.svg.
+profile: image sim
+	$(SIM) --profile-report $(BUILD)/profile.txt --folded $(BUILD)/boot.folded $(BUILD)/rxen >/dev/null
+	@head -15 $(BUILD)/profile.txt
+	@if command -v inferno-flamegraph >/dev/null 2>&1; then \
+	  inferno-flamegraph < $(BUILD)/boot.folded > $(BUILD)/boot.svg && echo "flame graph: $(BUILD)/boot.svg"; \
+	else echo "(install inferno-flamegraph for $(BUILD)/boot.svg: cargo install inferno)"; fi
 
 clean:
 	cargo clean

@@ -15,6 +15,7 @@ pub mod dtb;
 pub mod exception;
 pub mod machine;
 pub mod mpu;
+pub mod profile;
 pub mod stop;
 pub mod syndrome;
 pub mod sysregs;

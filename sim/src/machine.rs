@@ -140,8 +140,10 @@ struct State {
     /// Set by the block hook when the block about to run ends in an ERET: the EL it
     /// runs at. The next block checks the return's legality.
     eret_from: Option<u8>,
-    /// Direct-mapped cache: (block address, size, ends in ERET).
-    eret_cache: Vec<(u64, u64, bool)>,
+    /// Direct-mapped cache: (block address, size, its last instruction).
+    last_insn_cache: Vec<(u64, u64, u32)>,
+    /// `--profile-report` / `--folded`: every block, attributed to functions.
+    profiler: Option<crate::profile::Profiler>,
     /// An illegal exception return was found: (return address, SPSR, EL of the ERET).
     illegal: Option<(u64, u64, u8)>,
     /// A system-register access the hook refused because HCR_EL2 traps it to EL2:
@@ -289,6 +291,8 @@ pub struct Machine {
     entry: u64,
     x0: u64,
     symbols: Vec<(String, u64)>,
+    /// Functions of the image: (name, address, size).
+    functions: Vec<(String, u64, u64)>,
 }
 
 type Uc<'a> = Unicorn<'a, State>;
@@ -306,7 +310,8 @@ impl Machine {
             hcr: HCR_RESET,
             vtcr: 0,
             eret_from: None,
-            eret_cache: vec![(u64::MAX, 0, false); 4096],
+            last_insn_cache: vec![(u64::MAX, 0, 0); 4096],
+            profiler: None,
             illegal: None,
             sysreg_trap: None,
             fill: cfg.fill,
@@ -399,6 +404,7 @@ impl Machine {
             entry: 0,
             x0: 0,
             symbols: Vec::new(),
+            functions: Vec::new(),
         })
     }
 
@@ -419,17 +425,21 @@ impl Machine {
                 check_eret(uc, addr, from_el);
             }
             let slot = ((addr >> 2) & 4095) as usize;
-            let cached = uc.get_data().eret_cache[slot];
-            let ends_in_eret = if cached.0 == addr && cached.1 == size as u64 {
+            let cached = uc.get_data().last_insn_cache[slot];
+            let last = if cached.0 == addr && cached.1 == size as u64 {
                 cached.2
             } else {
                 let mut b = [0u8; 4];
-                let last = addr + (size as u64).saturating_sub(4);
-                let e = uc.mem_read(last, &mut b).is_ok() && u32::from_le_bytes(b) == INSN_ERET;
-                uc.get_data_mut().eret_cache[slot] = (addr, size as u64, e);
-                e
+                let at = addr + (size as u64).saturating_sub(4);
+                let _ = uc.mem_read(at, &mut b);
+                let last = u32::from_le_bytes(b);
+                uc.get_data_mut().last_insn_cache[slot] = (addr, size as u64, last);
+                last
             };
-            if ends_in_eret {
+            if let Some(p) = uc.get_data_mut().profiler.as_mut() {
+                p.block(addr, size as u64 / 4, last);
+            }
+            if last == INSN_ERET {
                 let el = current_el(uc);
                 uc.get_data_mut().eret_from = Some(el);
             }
@@ -608,6 +618,19 @@ impl Machine {
                 .filter_map(|s| Some((s.name().ok()?.to_string(), s.address())))
                 .filter(|(n, _)| !n.is_empty())
                 .collect();
+            self.functions = file
+                .symbols()
+                .filter(|s| {
+                    matches!(
+                        s.kind(),
+                        object::SymbolKind::Text
+                            | object::SymbolKind::Unknown
+                            | object::SymbolKind::Label
+                    )
+                })
+                .filter(|s| matches!(s.section(), object::SymbolSection::Section(_)))
+                .filter_map(|s| Some((s.name().ok()?.to_string(), s.address(), s.size())))
+                .collect();
         }
         self.x0 = 0;
         if let DtbChoice::Blob(blob) = cfg_dtb {
@@ -676,6 +699,23 @@ impl Machine {
                 .map_err(host("profile hook"))?;
         }
         Ok(())
+    }
+
+    /// Attribute every instruction to the functions of the loaded image (call after
+    /// `load_elf`); read the result with `profile_report` and `profile_folded`.
+    pub fn enable_profiler(&mut self) {
+        let p = crate::profile::Profiler::new(&self.functions);
+        self.uc.get_data_mut().profiler = Some(p);
+    }
+
+    /// The `--profile-report` text, if the profiler is on.
+    pub fn profile_report(&self) -> Option<String> {
+        self.uc.get_data().profiler.as_ref().map(|p| p.report())
+    }
+
+    /// The `--folded` collapsed stacks, if the profiler is on.
+    pub fn profile_folded(&self) -> Option<String> {
+        self.uc.get_data().profiler.as_ref().map(|p| p.folded())
     }
 
     /// The symbol table of the loaded image.
@@ -887,6 +927,9 @@ impl Machine {
             );
         }
         self.uc.get_data_mut().eret_from = None;
+        if let Some(p) = self.uc.get_data_mut().profiler.as_mut() {
+            p.exception();
+        }
         if t == 2 && !self.uc.get_data().vbar_set {
             self.uc.get_data_mut().stop = Some(StopReason::NoVector {
                 esr: e.esr,

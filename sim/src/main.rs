@@ -65,6 +65,12 @@ struct Cli {
     /// Count instructions to the first entry of each symbol (comma-separated).
     #[arg(long, value_name = "SYM[,SYM...]", value_delimiter = ',')]
     profile: Vec<String>,
+    /// Write instructions per function of the ELF (self, inclusive, calls) to FILE.
+    #[arg(long, value_name = "FILE")]
+    profile_report: Option<PathBuf>,
+    /// Write collapsed stacks (for inferno-flamegraph) to FILE.
+    #[arg(long, value_name = "FILE")]
+    folded: Option<PathBuf>,
     /// Write registers and the decoded EL2 MPU as JSON at exit.
     #[arg(long, value_name = "FILE")]
     dump_state: Option<PathBuf>,
@@ -177,7 +183,18 @@ fn main() {
             .unwrap_or_else(|e| fail(format!("--data: {e}")));
     }
     m.profile(&cli.profile).unwrap_or_else(|e| fail(e));
+    if cli.profile_report.is_some() || cli.folded.is_some() {
+        m.enable_profiler();
+    }
     let outcome = m.run();
+    for (path, text) in [
+        (&cli.profile_report, m.profile_report()),
+        (&cli.folded, m.profile_folded()),
+    ] {
+        if let (Some(p), Some(t)) = (path, text) {
+            std::fs::write(p, t).unwrap_or_else(|e| fail(format!("{}: {e}", p.display())));
+        }
+    }
     if !cli.profile.is_empty() {
         let mut prev = 0;
         for (name, count) in m.profile_counts() {
