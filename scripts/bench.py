@@ -10,6 +10,7 @@ commits is a real change. Host timings (criterion) vary run to run by a few perc
 """
 import json
 import os
+import time
 import re
 import subprocess
 import sys
@@ -68,6 +69,47 @@ def regions_after_head():
     return int(m.group(1)), int(m.group(2))
 
 
+def build_test_image(name):
+    """Assemble sim/tests/images/NAME.S after prelude.S, as the tests do."""
+    images = os.path.join(ROOT, "sim", "tests", "images")
+    out = os.path.join(ROOT, "target", "bench-images")
+    os.makedirs(out, exist_ok=True)
+    with open(os.path.join(images, "prelude.S")) as f:
+        asm = f.read() + "\n"
+    with open(os.path.join(images, name + ".S")) as f:
+        asm += f.read() + "\n"
+    s_path = os.path.join(out, name + ".s")
+    with open(s_path, "w") as f:
+        f.write(asm)
+    rs = os.path.join(out, name + ".rs")
+    with open(rs, "w") as f:
+        f.write("#![no_std]\n#![no_main]\ncore::arch::global_asm!(include_str!(\"%s\"), options(raw));\n"
+                "#[panic_handler]\nfn panic(_: &core::panic::PanicInfo) -> ! { loop {} }\n" % s_path)
+    elf = os.path.join(out, name)
+    run(["rustc", "--edition", "2021", "--target", "aarch64-unknown-none-softfloat",
+         "-C", "panic=abort", "-C", "target-cpu=cortex-r82", "-C", "opt-level=0",
+         "-C", "link-arg=-T" + os.path.join(images, "link.ld"), "-o", elf, rs], check=True)
+    return elf
+
+
+def sim_speed():
+    """r82sim's own speed on the host: million instructions per second, best of 3."""
+    res = {}
+    for name, cmd in [("store_loop", [SIM, "--profile", "main", build_test_image("speed")]),
+                      ("rxen_boot", [SIM, "--profile", "start_xen", os.path.join(ROOT, "build", "rxen")])]:
+        best = None
+        for _ in range(3):
+            t0 = time.perf_counter()
+            r = run(cmd)
+            dt = time.perf_counter() - t0
+            n = int(re.search(r"(\d+) instructions in all", r.stderr).group(1))
+            mips = n / dt / 1e6
+            best = mips if best is None or mips > best else best
+        res[name + "_mips"] = round(best, 1)
+        res[name + "_instructions"] = n
+    return res
+
+
 def criterion():
     r = run(["cargo", "bench", "-p", "rxen", "--features", "fake-hw", "--bench", "mpu", "--",
              "--warm-up-time", "1", "--measurement-time", "2"])
@@ -101,6 +143,9 @@ def measure():
     bc, _, _ = profile("rxen.bench=mpu", bsyms)
     res["image_mpu_instructions"] = {"map": bc["bench_mpu_unmap"] - bc["bench_mpu_map"],
                                      "unmap": bc["bench_mpu_done"] - bc["bench_mpu_unmap"]}
+    warn, _, _ = profile("rxen.loglevel=warn", syms)
+    res["boot_instructions"]["reset_to_end_of_setup_loglevel_warn"] = warn["setup_complete"]
+    res["sim_speed"] = sim_speed()
     res["host_mpu_ns_per_op"] = criterion()
     return res
 

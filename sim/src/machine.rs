@@ -477,15 +477,23 @@ impl Machine {
                 s.refused = Some(ty);
                 return None;
             }
+            // A fill grants the kind of access it is for: execute for a fetch, read
+            // and write for data. Unicorn keeps a TLB entry with code access on its
+            // slow store path (a self-modifying-code check on every store), so data
+            // accesses must not share an entry with instruction fetches. A page with
+            // both refills when the kind changes, which translated code rarely needs.
             let mut perms = Prot::NONE;
-            if r {
-                perms |= Prot::READ;
-            }
-            if w {
-                perms |= Prot::WRITE;
-            }
-            if x {
-                perms |= Prot::EXEC;
+            if ty == MemType::FETCH {
+                if x {
+                    perms |= Prot::EXEC;
+                }
+            } else {
+                if r {
+                    perms |= Prot::READ;
+                }
+                if w {
+                    perms |= Prot::WRITE;
+                }
             }
             Some(TlbEntry { paddr: page, perms })
         })
@@ -547,6 +555,15 @@ impl Machine {
             if c.op1 == 0 && c.crn == 7 && (c.crm == 5 || c.crm == 1) && c.op2 == 0 {
                 uc.get_data_mut().strict.stale_exec.clear();
             }
+            // Any instruction-cache invalidation (IC IALLU, IALLUIS, IVAU) drops the
+            // translated code at the next stop: the TLB fills keep data stores off
+            // Unicorn's self-modifying-code checks, so code that rewrites
+            // instructions is seen, as the architecture requires, after the IC
+            // invalidation and the ISB that follows it.
+            if c.crn == 7 && matches!((c.op1, c.crm, c.op2), (0, 1 | 5, 0) | (3, 5, 1)) {
+                uc.get_data_mut().mpu_changed = true;
+                let _ = uc.emu_stop();
+            }
             false
         })
         .map_err(host("sys hook"))?;
@@ -558,12 +575,14 @@ impl Machine {
         })
         .map_err(host("interrupt hook"))?;
 
+        // Bounded to the addresses above DRAM: Unicorn keeps every store to a page
+        // that any memory hook covers on its slow path, and DRAM is never unmapped.
         uc.add_mem_hook(
             HookType::MEM_READ_UNMAPPED
                 | HookType::MEM_WRITE_UNMAPPED
                 | HookType::MEM_FETCH_UNMAPPED,
-            1,
-            0,
+            DRAM_BASE + DRAM_SIZE,
+            u64::MAX,
             |uc, ty, addr, _size, _v| {
                 uc.get_data_mut().unmapped = Some((addr, ty));
                 false

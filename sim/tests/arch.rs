@@ -375,3 +375,11 @@ fn an_elf_bss_is_not_loaded_it_holds_the_fill_pattern() {
     let text = m.read_mem(m.symbol("_start").unwrap(), 4).unwrap();
     assert_ne!(text, vec![0xa5; 4], "loaded bytes are the file's");
 }
+
+#[test]
+fn rewritten_code_runs_after_ic_iallu_and_isb() {
+    let (m, o) = run(&image("smc"), small());
+    assert_eq!(o.status, 0, "{:?}", o.reason);
+    assert_eq!(u64_at(&m, 0x20800), 1, "the original instruction");
+    assert_eq!(u64_at(&m, 0x20808), 2, "the rewritten instruction");
+}
