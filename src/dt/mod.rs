@@ -3,6 +3,7 @@
 //! the static heap (`/chosen/xen,static-heap`), the console (`/chosen/stdout-path`) and
 //! the command line. Every rule broken is a `DtError` naming the node and the range.
 //! Pure: it reads a byte slice and touches nothing else.
+pub mod domains;
 pub mod fdt;
 
 use crate::mm::{PhysRange, PAGE_SIZE};
