@@ -162,6 +162,57 @@ pub fn route(cause: Cause, from_el: u8, hcr: u64) -> Route {
     }
 }
 
+/// The interrupt lines a core sees: physical IRQ/FIQ from its GIC CPU interface,
+/// virtual IRQ/FIQ from the GIC's virtual CPU interface or HCR_EL2.VI/VF, and a
+/// virtual SError from HCR_EL2.VSE.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Lines {
+    pub irq: bool,
+    pub fiq: bool,
+    pub virq: bool,
+    pub vfiq: bool,
+    pub vserror: bool,
+}
+
+/// Which asynchronous exception, if any, is taken now at `el` with PSTATE = `pstate`
+/// and HCR_EL2 = `hcr` (Arm ARM D1.3.6 and the routing tables): (target EL, kind).
+/// - A physical interrupt routed to EL2 (HCR_EL2.IMO/FMO) is taken from EL0/EL1
+///   whatever PSTATE.I/F say; at EL2 it is masked by PSTATE.I/F.
+/// - Not routed to EL2, it targets EL1: taken at EL0/EL1 unless masked, never at EL2
+///   (a lower target EL waits for the return).
+/// - Virtual interrupts exist only with the routing bit set and only at EL0/EL1, masked
+///   by PSTATE.I/F/A, and are taken to EL1.
+/// Priority when several are pending: physical FIQ, IRQ, then virtual SError, FIQ, IRQ.
+pub fn pending_interrupt(lines: Lines, el: u8, pstate: u64, hcr: u64) -> Option<(u8, Kind)> {
+    let physical = |line: bool, route: u64, mask: u64, kind: Kind| {
+        if !line {
+            return None;
+        }
+        let to_el2 = hcr & route != 0;
+        match (el, to_el2) {
+            (2, true) => (pstate & mask == 0).then_some((2, kind)),
+            (2, false) => None,
+            (_, true) => Some((2, kind)),
+            (_, false) => (pstate & mask == 0).then_some((1, kind)),
+        }
+    };
+    let virt = |line: bool, route: u64, mask: u64, kind: Kind| {
+        (line && el < 2 && hcr & route != 0 && pstate & mask == 0).then_some((1, kind))
+    };
+    physical(lines.fiq, HCR_FMO, PSTATE_F, Kind::Fiq)
+        .or_else(|| physical(lines.irq, HCR_IMO, PSTATE_I, Kind::Irq))
+        .or_else(|| virt(lines.vserror, HCR_AMO, PSTATE_A, Kind::SError))
+        .or_else(|| virt(lines.vfiq, HCR_FMO, PSTATE_F, Kind::Fiq))
+        .or_else(|| virt(lines.virq, HCR_IMO, PSTATE_I, Kind::Irq))
+}
+
+/// Whether WFI completes at once: any interrupt that would be taken were it not
+/// masked by PSTATE (the architecture wakes WFI on a pending interrupt even when
+/// PSTATE masks it).
+pub fn wfi_wakes(lines: Lines, el: u8, hcr: u64) -> bool {
+    pending_interrupt(lines, el, 0, hcr).is_some() || (el == 2 && (lines.irq || lines.fiq))
+}
+
 /// The vector offset from VBAR_EL<target>: the group (current EL with SP_EL0,
 /// current EL with SP_ELx, lower EL using AArch64) plus 0x80 per kind.
 pub fn vector_offset(from_el: u8, target_el: u8, spsel: bool, kind: Kind) -> u64 {
@@ -315,6 +366,59 @@ mod tests {
         assert_ne!(p & PSTATE_IL, 0);
         assert_eq!(p & 0xf000_0000, 0x6000_0000, "NZCV from the SPSR");
         assert_eq!(entry_pstate(1), 0x3c5);
+    }
+
+    #[test]
+    fn physical_interrupts_follow_imo_and_pstate_masks() {
+        let irq = Lines {
+            irq: true,
+            ..Lines::default()
+        };
+        // At EL2, masked by PSTATE.I; unmasked, taken at EL2 when routed there.
+        assert_eq!(pending_interrupt(irq, 2, DAIF, HCR_IMO), None);
+        assert_eq!(pending_interrupt(irq, 2, 0, HCR_IMO), Some((2, Kind::Irq)));
+        // From EL1 with IMO: to EL2 even with PSTATE.I set.
+        assert_eq!(
+            pending_interrupt(irq, 1, DAIF, HCR_IMO),
+            Some((2, Kind::Irq))
+        );
+        // Without IMO: to EL1 from EL1/EL0 if unmasked; never taken at EL2.
+        assert_eq!(pending_interrupt(irq, 0, 0, 0), Some((1, Kind::Irq)));
+        assert_eq!(pending_interrupt(irq, 1, PSTATE_I, 0), None);
+        assert_eq!(pending_interrupt(irq, 2, 0, 0), None);
+    }
+
+    #[test]
+    fn virtual_interrupts_need_routing_and_reach_only_el1_and_el0() {
+        let v = Lines {
+            virq: true,
+            ..Lines::default()
+        };
+        assert_eq!(pending_interrupt(v, 1, 0, HCR_IMO), Some((1, Kind::Irq)));
+        assert_eq!(pending_interrupt(v, 1, 0, 0), None);
+        assert_eq!(pending_interrupt(v, 1, PSTATE_I, HCR_IMO), None);
+        assert_eq!(pending_interrupt(v, 2, 0, HCR_IMO), None);
+        let se = Lines {
+            vserror: true,
+            virq: true,
+            ..Lines::default()
+        };
+        assert_eq!(
+            pending_interrupt(se, 0, 0, HCR_IMO | HCR_AMO),
+            Some((1, Kind::SError)),
+            "SError before IRQ"
+        );
+        // A masked interrupt still wakes WFI.
+        assert!(wfi_wakes(v, 1, HCR_IMO));
+        assert!(!wfi_wakes(v, 1, 0));
+        assert!(wfi_wakes(
+            Lines {
+                irq: true,
+                ..Lines::default()
+            },
+            2,
+            0
+        ));
     }
 
     #[test]

@@ -64,6 +64,8 @@ const HCR_RESET: u64 = exception::HCR_RW;
 /// FVP does not zero RAM; see `Config::fill`).
 pub const DEFAULT_FILL: u8 = 0xa5;
 const INSN_ERET: u32 = 0xd69f_03e0;
+/// ESR exception class of an SError interrupt.
+const EC_SERROR: u32 = 0x2f;
 const INSN_WFE: u32 = 0xd503_205f;
 
 /// Options of a run.
@@ -137,6 +139,10 @@ struct State {
     /// HCR_EL2 as the core sees it (RW forced to 1).
     hcr: u64,
     vtcr: u64,
+    /// The instruction count at which the block hook stops emulation so that the run
+    /// loop can deliver an interrupt (a timer deadline, or polling while an
+    /// interrupt is pending but masked).
+    next_event: u64,
     /// Set by the block hook when the block about to run ends in an ERET: the EL it
     /// runs at. The next block checks the return's legality.
     eret_from: Option<u8>,
@@ -310,6 +316,7 @@ impl Machine {
             hcr: HCR_RESET,
             vtcr: 0,
             eret_from: None,
+            next_event: u64::MAX,
             last_insn_cache: vec![(u64::MAX, 0, 0); 4096],
             profiler: None,
             illegal: None,
@@ -414,6 +421,13 @@ impl Machine {
             s.block_addr = addr;
             s.insns_before_block = s.insns;
             s.insns += size as u64 / 4;
+            if s.insns >= s.next_event {
+                // An interrupt may have become deliverable: stop at this block
+                // boundary so that the run loop looks.
+                s.next_event = u64::MAX;
+                let _ = uc.emu_stop();
+            }
+            let s = uc.get_data_mut();
             if s.insns >= s.max_insns && s.stop.is_none() {
                 s.stop = Some(StopReason::Watchdog { insns: s.insns });
                 let _ = uc.emu_stop();
@@ -798,11 +812,70 @@ impl Machine {
             return self.on_exception(intno, epc);
         }
         let pc = self.pc();
+        let lines = self.lines();
         if !step && pc >= 4 && self.insn(pc - 4) == Some(INSN_WFI) && pc != pc_before {
-            // No interrupt source is modelled yet: nothing can wake the core.
-            self.uc.get_data_mut().stop = Some(StopReason::Parked { pc: pc - 4 });
+            let (el, hcr) = (self.el(), self.uc.get_data().hcr);
+            if !exception::wfi_wakes(lines, el, hcr) {
+                // Nothing pending, and no timer is modelled yet: nothing can wake
+                // the core.
+                self.uc.get_data_mut().stop = Some(StopReason::Parked { pc: pc - 4 });
+                return Ok(());
+            }
         }
-        Ok(())
+        self.deliver_interrupts(lines)
+    }
+
+    /// The interrupt lines this core sees now.
+    fn lines(&self) -> exception::Lines {
+        let hcr = self.uc.get_data().hcr;
+        exception::Lines {
+            vserror: hcr & exception::HCR_VSE != 0,
+            ..exception::Lines::default()
+        }
+    }
+
+    /// Take the highest-priority deliverable interrupt, if any, at this instruction
+    /// boundary. One that is pending but masked is looked at again after a short
+    /// quantum of instructions (deterministic: counted, not timed).
+    fn deliver_interrupts(&mut self, lines: exception::Lines) -> Result<(), String> {
+        const POLL_QUANTUM: u64 = 1000;
+        let pstate = self.reg(RegisterARM64::PSTATE);
+        let el = ((pstate >> 2) & 3) as u8;
+        let hcr = self.uc.get_data().hcr;
+        let Some((target_el, kind)) = exception::pending_interrupt(lines, el, pstate, hcr) else {
+            let any = lines.irq || lines.fiq || lines.virq || lines.vfiq || lines.vserror;
+            let s = self.uc.get_data_mut();
+            s.next_event = if any {
+                s.insns + POLL_QUANTUM
+            } else {
+                u64::MAX
+            };
+            return Ok(());
+        };
+        let mut esr = 0;
+        if kind == Kind::SError && target_el == 1 {
+            // A virtual SError: ESR_EL1 takes VSESR_EL2's ISS; HCR_EL2.VSE clears.
+            let mut vsesr = cp(3, 4, 5, 2, 3);
+            let _ = self.uc.reg_read_arm64_coproc(&mut vsesr);
+            esr = syndrome::esr(EC_SERROR, vsesr.val as u32 & 0x1ff_ffff);
+            let cleared = hcr & !exception::HCR_VSE;
+            let mut r = cp(3, 4, 1, 1, 0);
+            r.val = cleared;
+            self.uc
+                .reg_write_arm64_coproc(&r)
+                .map_err(host("HCR_EL2"))?;
+            self.uc.get_data_mut().hcr = cleared;
+        }
+        let elr = self.pc();
+        self.enter(Entry {
+            target_el,
+            esr,
+            far: None,
+            hpfar: None,
+            elr,
+            kind,
+            pstate,
+        })
     }
 
     fn flush_translations(&mut self) {
@@ -1434,6 +1507,10 @@ fn check_eret(uc: &mut Uc, target: u64, from_el: u8) {
     let _ = uc.reg_read_arm64_coproc(&mut spsr);
     if pstate & exception::PSTATE_IL != 0 || !exception::eret_is_legal(spsr.val, from_el) {
         uc.get_data_mut().illegal = Some((target, spsr.val, from_el));
+        let _ = uc.emu_stop();
+    } else if uc.get_data().next_event != u64::MAX {
+        // An interrupt is pending: the ERET may have unmasked it (a new EL, new PSTATE
+        // masks). Look before the first instruction at the return address.
         let _ = uc.emu_stop();
     }
 }

@@ -383,3 +383,21 @@ fn rewritten_code_runs_after_ic_iallu_and_isb() {
     assert_eq!(u64_at(&m, 0x20800), 1, "the original instruction");
     assert_eq!(u64_at(&m, 0x20808), 2, "the rewritten instruction");
 }
+
+#[test]
+fn a_virtual_serror_is_taken_at_el1_when_unmasked_and_clears_vse() {
+    let (m, o) = run(&image("vserror"), small());
+    assert_eq!(o.status, 0, "{:?}", o.reason);
+    const EC_SERROR: u64 = 0x2f;
+    assert_eq!(u64_at(&m, 0x20800) >> 26, EC_SERROR, "ESR_EL1");
+    assert_eq!(u64_at(&m, 0x20808), 0x380, "current EL with SP_EL1, SError");
+    assert_eq!(u64_at(&m, 0x20810) & (1 << 8), 0, "HCR_EL2.VSE cleared");
+    assert_eq!(
+        u64_at(&m, 0x20818),
+        m.symbol("el1_entry").unwrap(),
+        "taken before the first EL1 instruction: the ERET synchronizes"
+    );
+    let log = exception_log(&m);
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0][0] & 0xffff, 2, "the HVC from the SError handler");
+}
