@@ -182,6 +182,7 @@ pub struct Lines {
 ///   (a lower target EL waits for the return).
 /// - Virtual interrupts exist only with the routing bit set and only at EL0/EL1, masked
 ///   by PSTATE.I/F/A, and are taken to EL1.
+///
 /// Priority when several are pending: physical FIQ, IRQ, then virtual SError, FIQ, IRQ.
 pub fn pending_interrupt(lines: Lines, el: u8, pstate: u64, hcr: u64) -> Option<(u8, Kind)> {
     let physical = |line: bool, route: u64, mask: u64, kind: Kind| {
