@@ -50,6 +50,15 @@ impl MpuHw for El2Mpu {
         // later fetch and access use them (ISB).
         unsafe { asm!("dsb sy", "isb", options(nostack, preserves_flags)) };
     }
+
+    fn write_prenr(&mut self, value: u32) {
+        // SAFETY: PRENR_EL2 sets the EN bits of regions 0..31; the region table has
+        // computed `value` so that every hypervisor region stays enabled. The caller
+        // follows with `sync` (DSB; ISB) before relying on the new state.
+        unsafe {
+            asm!("msr S3_4_C6_C1_1, {v}", v = in(reg) value as u64, options(nostack, preserves_flags));
+        }
+    }
 }
 
 /// MPUIR_EL2.REGION: the number of EL2 regions implemented.

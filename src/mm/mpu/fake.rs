@@ -11,6 +11,7 @@ use super::{MpuHw, MAX_REGIONS};
 pub enum HwEvent {
     Write { index: u8, prbar: u64, prlar: u64 },
     Sync,
+    Prenr(u32),
 }
 
 #[derive(Clone)]
@@ -51,5 +52,13 @@ impl MpuHw for FakeMpu {
 
     fn sync(&mut self) {
         self.log.push(HwEvent::Sync);
+    }
+
+    fn write_prenr(&mut self, value: u32) {
+        for i in 0..32usize.min(self.regs.len()) {
+            let (b, l) = self.regs[i];
+            self.regs[i] = (b, (l & !1) | ((value >> i) & 1) as u64);
+        }
+        self.log.push(HwEvent::Prenr(value));
     }
 }

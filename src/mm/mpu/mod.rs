@@ -11,10 +11,10 @@ mod regs;
 mod table;
 
 pub use regs::{
-    decode, encode, prbar_flags, prlar_flags, DecodeError, MAIR_EL2_VALUE, MPU_GRANULE, PRBAR,
-    PRLAR,
+    decode, encode, encode_guest, prbar_flags, prlar_flags, DecodeError, MAIR_EL2_VALUE,
+    MPU_GRANULE, PRBAR, PRLAR,
 };
-pub use table::{Match, Mpu, MpuError, MpuTable, Region, MAX_REFCOUNT, MAX_REGIONS};
+pub use table::{Match, Mpu, MpuError, MpuTable, Owner, Region, MAX_REFCOUNT, MAX_REGIONS};
 
 use core::fmt;
 
@@ -105,6 +105,9 @@ pub trait MpuHw {
     fn write_region(&mut self, index: u8, prbar: u64, prlar: u64);
     /// Make the writes so far visible to every later access and fetch (DSB; ISB).
     fn sync(&mut self);
+    /// Write PRENR_EL2: the EN bits of regions 0..31 in one write (how a domain
+    /// switch turns one domain's regions off and the next one's on).
+    fn write_prenr(&mut self, value: u32);
 }
 
 #[cfg(any(test, feature = "fake-hw"))]

@@ -48,6 +48,23 @@ pub const MAIR_EL2_VALUE: u64 = (0x04 << 8) // 1: Device-nGnRE
     | (0x44 << 16) // 2: Normal, inner/outer non-cacheable
     | (0xff << 24); // 3: Normal, inner/outer write-back, read/write-allocate
 
+/// Register values for a domain's region (the EL2 MPU as stage 2): EL1/EL0 access
+/// (AP RwAll or RoAll), executable at EL1 and EL0 (XN 0b00) unless `attrs` says
+/// execute-never (XN 0b10: nowhere), and EN clear: a domain's regions are enabled
+/// only while it runs (PRENR_EL2). At EL2, SCTLR_EL2.WXN keeps every writable region
+/// execute-never, so rxen never runs guest memory.
+pub fn encode_guest(range: PhysRange, attrs: Attrs) -> (u64, u64) {
+    let (prbar, prlar) = encode(range, attrs);
+    let mut b: LocalRegisterCopy<u64, PRBAR::Register> = LocalRegisterCopy::new(prbar);
+    let ap = if attrs.read_only {
+        PRBAR::AP::RoAll
+    } else {
+        PRBAR::AP::RwAll
+    };
+    b.modify(ap);
+    (b.get(), prlar & !1)
+}
+
 /// Register values for an enabled region covering `range` with `attrs`.
 /// `range` must be 64-byte aligned and non-empty (the table checks stricter rules).
 pub fn encode(range: PhysRange, attrs: Attrs) -> (u64, u64) {

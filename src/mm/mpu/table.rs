@@ -2,7 +2,7 @@
 //! The region table and its operations. See the module documentation in `mod.rs`.
 use core::fmt;
 
-use super::{decode, encode, Attrs, DecodeError, MemType, MpuHw};
+use super::{decode, encode, encode_guest, Attrs, DecodeError, MemType, MpuHw};
 use crate::mm::{PhysRange, PAGE_SIZE};
 
 /// PMSAv8-64 allows at most 255 EL2 regions (MPUIR_EL2.REGION is 8 bits).
@@ -25,6 +25,23 @@ impl Region {
         attrs: Attrs::DATA,
         refcount: 0,
     };
+}
+
+/// Who a region belongs to. Hypervisor regions are EL2-only and always enabled;
+/// a domain's regions give EL1/EL0 access and are enabled only while it runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Owner {
+    Hypervisor,
+    Domain(u16),
+}
+
+impl fmt::Display for Owner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Hypervisor => write!(f, "rxen"),
+            Self::Domain(d) => write!(f, "d{d}"),
+        }
+    }
 }
 
 /// Where a range stands against the table.
@@ -104,14 +121,30 @@ pub enum MpuError {
     },
     #[error("boot MPU region {index} is beyond the {count} implemented regions")]
     BootIndexOutOfRange { index: u8, count: u8 },
+    #[error("range {range} for d{domain} overlaps MPU region {index} {region} of {owner}")]
+    DomainOverlap {
+        range: PhysRange,
+        domain: u16,
+        index: u8,
+        region: PhysRange,
+        owner: Owner,
+    },
+    #[error("range {range}: MPU region {index} belongs to d{domain}, not to rxen")]
+    OwnedByDomain {
+        range: PhysRange,
+        index: u8,
+        domain: u16,
+    },
 }
 
 /// The software mirror of the EL2 MPU.
 #[derive(Clone)]
 pub struct MpuTable {
     regions: [Region; MAX_REGIONS],
-    /// Bit `i` set: slot `i` holds an enabled region.
+    /// Bit `i` set: slot `i` holds a region (a domain's may be disabled just now).
     used: [u64; 4],
+    /// The domain owning each slot; 0 is the hypervisor (domain IDs start at 1).
+    owner: [u16; MAX_REGIONS],
     /// Regions the hardware implements (MPUIR_EL2.REGION).
     count: u8,
     /// Implemented physical address bits.
@@ -124,6 +157,7 @@ impl MpuTable {
         Self {
             regions: [Region::UNUSED; MAX_REGIONS],
             used: [0; 4],
+            owner: [0; MAX_REGIONS],
             count,
             pa_bits,
         }
@@ -180,6 +214,21 @@ impl MpuTable {
 
     pub fn is_used(&self, index: u8) -> bool {
         (index as usize) < MAX_REGIONS && self.used[index as usize / 64] & (1 << (index % 64)) != 0
+    }
+
+    /// The owner of slot `index` (meaningful for used slots).
+    pub fn owner(&self, index: u8) -> Owner {
+        match self.owner.get(index as usize) {
+            Some(&d) if d != 0 => Owner::Domain(d),
+            _ => Owner::Hypervisor,
+        }
+    }
+
+    /// The slots domain `d` owns.
+    pub fn domain_slots(&self, d: u16) -> impl Iterator<Item = u8> + '_ {
+        self.iter()
+            .filter(move |(i, _)| self.owner[*i as usize] == d)
+            .map(|(i, _)| i)
     }
 
     pub fn get(&self, index: u8) -> Option<&Region> {
@@ -269,6 +318,7 @@ impl MpuTable {
 
     fn clear(&mut self, index: u8) {
         self.regions[index as usize] = Region::UNUSED;
+        self.owner[index as usize] = 0;
         self.used[index as usize / 64] &= !(1 << (index % 64));
     }
 }
@@ -283,7 +333,7 @@ impl fmt::Display for MpuTable {
             self.count
         )?;
         for (i, r) in self.iter() {
-            writeln!(
+            write!(
                 f,
                 "  #{i:<3} {:#012x}..{:#012x}  {}  refcount {}",
                 r.range.start,
@@ -291,6 +341,10 @@ impl fmt::Display for MpuTable {
                 r.attrs,
                 r.refcount
             )?;
+            match self.owner(i) {
+                Owner::Hypervisor => writeln!(f)?,
+                d => writeln!(f, "  {d} (EL1)")?,
+            }
         }
         Ok(())
     }
@@ -352,6 +406,7 @@ impl<H: MpuHw> Mpu<H> {
                 Ok(index)
             }
             Match::Exact(index) | Match::Contained(index) => {
+                self.hypervisor_owned(range, index)?;
                 let region = &mut self.table.regions[index as usize];
                 if region.attrs != attrs {
                     return Err(MpuError::AttributeMismatch {
@@ -422,7 +477,11 @@ impl<H: MpuHw> Mpu<H> {
     /// Drop one mapping of `range` (`destroy_xen_mappings`): a shared region loses a
     /// reference; an exactly matching region mapped once is disabled.
     pub fn unmap(&mut self, range: PhysRange) -> Result<(), MpuError> {
-        match self.table.classify(range)? {
+        let m = self.table.classify(range)?;
+        if let Match::Exact(index) | Match::Contained(index) = m {
+            self.hypervisor_owned(range, index)?;
+        }
+        match m {
             Match::NotFound => Err(MpuError::NotMapped { range }),
             Match::Exact(index) | Match::Contained(index)
                 if self.table.regions[index as usize].refcount > 0 =>
@@ -476,7 +535,10 @@ impl<H: MpuHw> Mpu<H> {
     /// that says why not.
     fn exact(&self, range: PhysRange) -> Result<u8, MpuError> {
         match self.table.lookup(range)? {
-            Match::Exact(index) => Ok(index),
+            Match::Exact(index) => {
+                self.hypervisor_owned(range, index)?;
+                Ok(index)
+            }
             Match::NotFound => Err(MpuError::NotMapped { range }),
             Match::Contained(index) => Err(MpuError::PartialRange {
                 range,
@@ -484,5 +546,107 @@ impl<H: MpuHw> Mpu<H> {
                 region: self.table.regions[index as usize].range,
             }),
         }
+    }
+
+    /// Refuse a hypervisor operation on a domain's region.
+    fn hypervisor_owned(&self, range: PhysRange, index: u8) -> Result<(), MpuError> {
+        match self.table.owner(index) {
+            Owner::Hypervisor => Ok(()),
+            Owner::Domain(domain) => Err(MpuError::OwnedByDomain {
+                range,
+                index,
+                domain,
+            }),
+        }
+    }
+
+    /// Give domain `domain` (>= 1) a region over `range` with EL1/EL0 access
+    /// (`encode_guest`), programmed disabled: `switch_domain` enables it while the
+    /// domain runs. The range passes the global rules (W^X included: a domain's code
+    /// and data need separate regions) and may not share a byte with any region,
+    /// whoever owns it. Slots are taken lowest first, so with few hypervisor regions a
+    /// domain's regions sit below 32 and switch with one PRENR_EL2 write.
+    pub fn map_domain(
+        &mut self,
+        domain: u16,
+        range: PhysRange,
+        attrs: Attrs,
+    ) -> Result<u8, MpuError> {
+        self.table.check_range(range)?;
+        self.table.check_wx(range, attrs)?;
+        if let Some((index, r)) = self.table.iter().find(|(_, r)| r.range.overlaps(&range)) {
+            return Err(MpuError::DomainOverlap {
+                range,
+                domain,
+                index,
+                region: r.range,
+                owner: self.table.owner(index),
+            });
+        }
+        let index = self.table.free_slot().ok_or(MpuError::Exhausted {
+            range,
+            count: self.table.count,
+        })?;
+        let (prbar, prlar) = encode_guest(range, attrs);
+        self.hw.write_region(index, prbar, prlar);
+        self.hw.sync();
+        self.table.set(
+            index,
+            Region {
+                range,
+                attrs,
+                refcount: 0,
+            },
+        );
+        self.table.owner[index as usize] = domain.max(1);
+        Ok(index)
+    }
+
+    /// Remove every region of `domain` (when it is destroyed).
+    pub fn unmap_domain(&mut self, domain: u16) {
+        let mut slots = [0u8; MAX_REGIONS];
+        let mut n = 0;
+        for i in self.table.domain_slots(domain) {
+            slots[n] = i;
+            n += 1;
+        }
+        for &i in &slots[..n] {
+            self.hw.write_region(i, 0, 0);
+            self.table.clear(i);
+        }
+        if n > 0 {
+            self.hw.sync();
+        }
+    }
+
+    /// Make `to`'s regions the enabled ones (and nobody else's): one PRENR_EL2 write for
+    /// regions 0..31 (every hypervisor region stays on), and a PRLAR rewrite for each
+    /// domain region beyond 31 whose state changes. `None`: no domain (idle).
+    pub fn switch_domain(&mut self, to: Option<u16>) {
+        let wanted = |t: &MpuTable, i: u8| match t.owner(i) {
+            Owner::Hypervisor => true,
+            Owner::Domain(d) => Some(d) == to,
+        };
+        let mut prenr = 0u32;
+        let mut high = [0u8; MAX_REGIONS];
+        let mut n = 0;
+        for (i, _) in self.table.iter() {
+            if i < 32 {
+                if wanted(&self.table, i) {
+                    prenr |= 1 << i;
+                }
+            } else if self.table.owner(i) != Owner::Hypervisor {
+                high[n] = i;
+                n += 1;
+            }
+        }
+        self.hw.write_prenr(prenr);
+        for &i in &high[..n] {
+            let r = self.table.regions[i as usize];
+            let (prbar, prlar) = encode_guest(r.range, r.attrs);
+            let en = wanted(&self.table, i) as u64;
+            self.hw.write_region(i, prbar, prlar | en);
+        }
+        self.hw.sync();
     }
 }

@@ -538,3 +538,148 @@ mod model {
         }
     }
 }
+
+mod ownership {
+    //! Domain regions (the EL2 MPU as stage 2): ownership and the switch rules.
+    use super::super::fake::{FakeMpu, HwEvent};
+    use super::super::*;
+    use crate::mm::PhysRange;
+
+    const GUEST: Attrs = Attrs::normal(false, true); // RW, XN
+    const GUEST_CODE: Attrs = Attrs::normal(true, false); // RO, executable
+
+    fn mpu() -> Mpu<FakeMpu> {
+        let mut m = Mpu::new(MpuTable::new(40, 40), FakeMpu::new());
+        m.map(PhysRange::new(0, 0x10000), Attrs::TEXT).unwrap();
+        m
+    }
+
+    #[test]
+    fn domain_regions_give_el1_access_and_start_disabled() {
+        let mut m = mpu();
+        let i = m
+            .map_domain(1, PhysRange::new(0x2000_0000, 0x2100_0000), GUEST)
+            .unwrap();
+        let (prbar, prlar) = m.hw().regs[i as usize];
+        assert_eq!((prbar >> 2) & 3, 0b01, "AP: RW at EL2 and EL1/EL0");
+        assert_eq!(prbar & 3, 0b10, "XN everywhere for a data region");
+        assert_eq!(prlar & 1, 0, "disabled until the domain runs");
+        assert_eq!(m.table().owner(i), Owner::Domain(1));
+        let code = m
+            .map_domain(1, PhysRange::new(0x2100_0000, 0x2101_0000), GUEST_CODE)
+            .unwrap();
+        let (prbar, _) = m.hw().regs[code as usize];
+        assert_eq!(
+            ((prbar >> 2) & 3, prbar & 3),
+            (0b11, 0b00),
+            "RO at all ELs, executable at EL1/EL0"
+        );
+    }
+
+    #[test]
+    fn a_domain_region_never_overlaps_rxen_or_another_domain() {
+        let mut m = mpu();
+        m.map_domain(1, PhysRange::new(0x2000_0000, 0x2100_0000), GUEST)
+            .unwrap();
+        let before = m.hw().regs;
+        let e = m
+            .map_domain(2, PhysRange::new(0x20ff_0000, 0x2200_0000), GUEST)
+            .unwrap_err();
+        assert!(
+            matches!(
+                e,
+                MpuError::DomainOverlap {
+                    owner: Owner::Domain(1),
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        assert_eq!(
+            e.to_string(),
+            "range [0x20ff0000, 0x22000000) for d2 overlaps MPU region 1 [0x20000000, 0x21000000) of d1"
+        );
+        let e = m
+            .map_domain(2, PhysRange::new(0x8000, 0x9000), GUEST)
+            .unwrap_err();
+        assert!(matches!(
+            e,
+            MpuError::DomainOverlap {
+                owner: Owner::Hypervisor,
+                ..
+            }
+        ));
+        assert_eq!(m.hw().regs, before, "refusals write nothing");
+        // W^X holds for domain regions too.
+        assert!(matches!(
+            m.map_domain(
+                2,
+                PhysRange::new(0x3000_0000, 0x3100_0000),
+                Attrs::normal(false, false)
+            ),
+            Err(MpuError::WritableExecutable { .. })
+        ));
+    }
+
+    #[test]
+    fn rxen_operations_cannot_touch_a_domains_region() {
+        let mut m = mpu();
+        let r = PhysRange::new(0x2000_0000, 0x2100_0000);
+        m.map_domain(1, r, GUEST).unwrap();
+        assert!(matches!(
+            m.map(r, GUEST),
+            Err(MpuError::OwnedByDomain { domain: 1, .. })
+        ));
+        assert!(matches!(m.unmap(r), Err(MpuError::OwnedByDomain { .. })));
+        assert!(matches!(
+            m.modify(r, Attrs::RODATA),
+            Err(MpuError::OwnedByDomain { .. })
+        ));
+    }
+
+    #[test]
+    fn switching_enables_only_the_running_domains_regions_with_one_prenr_write() {
+        let mut m = mpu();
+        let a = m
+            .map_domain(1, PhysRange::new(0x2000_0000, 0x2100_0000), GUEST)
+            .unwrap();
+        let b = m
+            .map_domain(2, PhysRange::new(0x3000_0000, 0x3100_0000), GUEST)
+            .unwrap();
+        m.hw_mut().log.clear();
+        m.switch_domain(Some(2));
+        assert_eq!(m.hw().log, [HwEvent::Prenr(0b1 | (1 << b)), HwEvent::Sync]);
+        assert_eq!(m.hw().regs[a as usize].1 & 1, 0);
+        assert_eq!(m.hw().regs[b as usize].1 & 1, 1);
+        assert_eq!(m.hw().regs[0].1 & 1, 1, "rxen's text stays enabled");
+        m.switch_domain(None);
+        assert_eq!(
+            m.hw().regs[b as usize].1 & 1,
+            0,
+            "idle: no domain region enabled"
+        );
+    }
+
+    #[test]
+    fn regions_beyond_31_are_switched_by_rewriting_them() {
+        let mut m = mpu();
+        for k in 1..32u64 {
+            m.map(
+                PhysRange::new(0x1_0000 * (k + 1), 0x1_0000 * (k + 1) + 0x1000),
+                Attrs::DATA,
+            )
+            .unwrap();
+        }
+        let hi = m
+            .map_domain(3, PhysRange::new(0x4000_0000, 0x4100_0000), GUEST)
+            .unwrap();
+        assert!(hi >= 32);
+        m.hw_mut().log.clear();
+        m.switch_domain(Some(3));
+        assert_eq!(m.hw().regs[hi as usize].1 & 1, 1);
+        assert!(m.hw().log.contains(&HwEvent::Prenr(u32::MAX)));
+        m.unmap_domain(3);
+        assert_eq!(m.table().domain_slots(3).count(), 0);
+        assert_eq!(m.hw().regs[hi as usize], (0, 0));
+    }
+}
