@@ -4,6 +4,8 @@
 //! This module must not write system registers: the trap path (arch) decodes a trap
 //! and calls in here, then applies the result.
 pub mod config;
+pub mod elf;
+pub mod guest_dt;
 pub mod hypercall;
 pub mod sched;
 pub mod vpl011;

@@ -5,6 +5,7 @@
 //! Pure: it reads a byte slice and touches nothing else.
 pub mod domains;
 pub mod fdt;
+pub mod writer;
 
 use crate::mm::{PhysRange, PAGE_SIZE};
 pub use fdt::{Fdt, FdtError, Node};
