@@ -214,4 +214,5 @@ boot_mpu_record:
     .balign 16
 boot_stack:
     .space {STACK_SIZE}
+    .global boot_stack_top
 boot_stack_top:

@@ -9,6 +9,7 @@ pub mod layout;
 pub mod mpu;
 pub mod semihosting;
 pub mod traps;
+pub mod vcpu;
 
 /// Stop this core for good: WFI in a loop (interrupts stay masked).
 pub fn park() -> ! {

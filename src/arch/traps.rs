@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-only
-//! EL2 exception entry (boot/entry.S) and the Rust handler it calls. Nothing is
-//! resumable yet (no guests): every exception is either an expected self-test abort,
-//! a semihosting call on a board without a debugger, or fatal and reported with the
-//! syndrome decoded and the MPU map.
+//! EL2 exception entry (boot/entry.S) and the Rust handler it calls. Exceptions from
+//! a guest go to `domain::vm`, which may switch the frame to another vCPU before the
+//! ERET; at EL2 an exception is either an expected self-test abort, a semihosting
+//! call on a board without a debugger, or fatal and reported with the syndrome
+//! decoded and the MPU map.
 use core::fmt::Write;
 
 use crate::drivers::console;
 use crate::esr::Esr;
 
 /// The context entry.S saves; the layout is shared with the assembly.
+#[derive(Clone, Copy)]
 #[repr(C)]
 pub struct TrapFrame {
     pub x: [u64; 31],
@@ -55,6 +57,11 @@ extern "C" fn el2_trap(frame: &mut TrapFrame, vector: u64) {
     }
     if vector == 4 {
         crate::setup::selftest::on_abort(esr, frame.far, frame.elr);
+    }
+    // A synchronous exception from a guest (lower EL, AArch64).
+    if vector == 8 {
+        crate::domain::vm::on_guest_sync(frame);
+        return;
     }
     let mut c = console::emergency();
     let name = VECTOR_NAMES.get(vector as usize).copied().unwrap_or("?");

@@ -8,4 +8,6 @@ pub mod elf;
 pub mod guest_dt;
 pub mod hypercall;
 pub mod sched;
+#[cfg(target_os = "none")]
+pub mod vm;
 pub mod vpl011;

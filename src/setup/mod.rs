@@ -33,6 +33,8 @@ pub mod status {
     pub const PANIC: u32 = 3;
     /// A self-test did not end in exactly the abort it expected.
     pub const SELFTEST_FAILED: u32 = 4;
+    /// Every domain ended, and at least one did not power off (crashed, rebooted...).
+    pub const DOMAIN_FAILED: u32 = 5;
 }
 
 #[global_allocator]
@@ -52,6 +54,8 @@ const MAX_DTB_SIZE: u64 = 2 << 20;
 struct Boot {
     selftest: Option<bootargs::SelfTest>,
     bench_mpu: bool,
+    /// Domains built from /chosen/domU*.
+    domains: usize,
 }
 
 /// The Rust entry point, called by boot/head.S with the MPU on and a stack.
@@ -66,8 +70,11 @@ pub extern "C" fn start_xen(dtb: u64, record: &BootMpuRecord) -> ! {
     if boot.bench_mpu {
         bench_mpu();
     }
-    info!("no guests configured; stopping");
-    semihosting::exit(status::OK)
+    if boot.domains == 0 {
+        info!("no guests configured; stopping");
+        semihosting::exit(status::OK)
+    }
+    crate::domain::vm::start(crate::arch::vcpu::stack_top())
 }
 
 /// Marks the end of setup for profilers (`r82sim --profile setup_complete`).
@@ -205,6 +212,11 @@ fn init_setup(dtb: u64, record: &BootMpuRecord) -> Boot {
         }
     }
 
+    let domains = build_domains(
+        &fdt,
+        &info,
+        &[("image", layout.image()), ("device tree", dtb_range)],
+    );
     map_ram_banks(info.banks());
     let heap = info.static_heap;
     live::with(|m| m.map(heap, Attrs::DATA)).unwrap_or_else(|e| fatal("static heap", &e));
@@ -226,12 +238,37 @@ fn init_setup(dtb: u64, record: &BootMpuRecord) -> Boot {
     Boot {
         selftest: opts.selftest,
         bench_mpu: opts.bench_mpu,
+        domains,
     }
 }
 
 /// Map every RAM bank read-write, execute-never, except banks that already hold a
 /// mapping (the image's, the device tree's): those are reached through the regions
 /// already there. A bank that cannot get a region stops the boot with the reason.
+/// Read /chosen/domU* and build the domains, before the RAM banks are mapped for
+/// rxen (a domain's memory must stay out of rxen's own regions).
+#[link_section = ".init.text"]
+fn build_domains(fdt: &Fdt<'_>, info: &dt::BootInfo<'_>, taken: &[(&str, PhysRange)]) -> usize {
+    let mut configs = [None; crate::domain::config::MAX_DOMAINS];
+    let n = dt::domains::parse_domains(fdt, &mut configs).unwrap_or_else(|e| fatal("domains", &e));
+    if n == 0 {
+        return 0;
+    }
+    let mut all = [("", PhysRange::new(0, 0)); 8];
+    let mut k = 0;
+    for t in taken
+        .iter()
+        .chain(core::iter::once(&("static heap", info.static_heap)))
+    {
+        if k < all.len() {
+            all[k] = *t;
+            k += 1;
+        }
+    }
+    crate::domain::vm::build(&configs[..n], info.banks(), &all[..k])
+        .unwrap_or_else(|e| fatal("domains", &e))
+}
+
 #[link_section = ".init.text"]
 fn map_ram_banks(banks: &[PhysRange]) {
     for (i, bank) in banks.iter().enumerate() {

@@ -562,10 +562,12 @@ impl<H: MpuHw> Mpu<H> {
 
     /// Give domain `domain` (>= 1) a region over `range` with EL1/EL0 access
     /// (`encode_guest`), programmed disabled: `switch_domain` enables it while the
-    /// domain runs. The range passes the global rules (W^X included: a domain's code
-    /// and data need separate regions) and may not share a byte with any region,
-    /// whoever owns it. Slots are taken lowest first, so with few hypervisor regions a
-    /// domain's regions sit below 32 and switch with one PRENR_EL2 write.
+    /// domain runs. The range passes the global rules and may not share a byte with
+    /// any region, whoever owns it. A domain's RAM is writable and executable at EL1
+    /// (the guest's own stage 1 decides within it); EL2 never executes it, because
+    /// rxen runs with SCTLR_EL2.WXN set (every writable region is execute-never at
+    /// EL2). Slots are taken lowest first, so with few hypervisor regions a domain's
+    /// regions sit below 32 and switch with one PRENR_EL2 write.
     pub fn map_domain(
         &mut self,
         domain: u16,
@@ -573,7 +575,6 @@ impl<H: MpuHw> Mpu<H> {
         attrs: Attrs,
     ) -> Result<u8, MpuError> {
         self.table.check_range(range)?;
-        self.table.check_wx(range, attrs)?;
         if let Some((index, r)) = self.table.iter().find(|(_, r)| r.range.overlaps(&range)) {
             return Err(MpuError::DomainOverlap {
                 range,

@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//! rxen runs dom0less guests: boot tests with small guests from sim/tests/guests,
+//! configured with Xen's bindings, checked on the console, the exit status and the
+//! EL2 MPU left behind.
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::*;
+use r82sim::machine::{Config, DtbChoice, Machine, Outcome};
+
+/// Assemble a guest (position independent) into a raw binary.
+fn guest(name: &str) -> Vec<u8> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/guests");
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("guests");
+    std::fs::create_dir_all(&out).unwrap();
+    let rs = out.join(format!("{name}.rs"));
+    std::fs::write(
+        &rs,
+        format!(
+            "#![no_std]\n#![no_main]\ncore::arch::global_asm!(include_str!({:?}), options(raw));\n\
+             #[panic_handler]\nfn panic(_: &core::panic::PanicInfo) -> ! {{ loop {{}} }}\n",
+            dir.join(format!("{name}.S"))
+        ),
+    )
+    .unwrap();
+    let elf = out.join(name);
+    let ok = Command::new(std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into()))
+        .args([
+            "--edition",
+            "2021",
+            "--target",
+            "aarch64-unknown-none-softfloat",
+        ])
+        .args([
+            "-C",
+            "panic=abort",
+            "-C",
+            "target-cpu=cortex-r82",
+            "-C",
+            "opt-level=0",
+        ])
+        .arg(format!(
+            "-Clink-arg=-T{}",
+            dir.join("../images/link.ld").display()
+        ))
+        .arg("-o")
+        .arg(&elf)
+        .arg(&rs)
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "building guest {name}");
+    let bin = out.join(format!("{name}.bin"));
+    let sysroot = Command::new("rustc")
+        .args(["--print", "sysroot"])
+        .output()
+        .unwrap();
+    let sysroot = String::from_utf8(sysroot.stdout).unwrap();
+    let host = Command::new("rustc").arg("-vV").output().unwrap();
+    let host = String::from_utf8(host.stdout).unwrap();
+    let host = host
+        .lines()
+        .find_map(|l| l.strip_prefix("host: "))
+        .unwrap()
+        .to_string();
+    let objcopy = Path::new(sysroot.trim()).join(format!("lib/rustlib/{host}/bin/llvm-objcopy"));
+    let ok = Command::new(objcopy)
+        .args(["-O", "binary", "--only-section=.text"])
+        .arg(&elf)
+        .arg(&bin)
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "objcopy of guest {name}");
+    std::fs::read(bin).unwrap()
+}
+
+/// One domU node: 16 MiB of static memory at `base`, the kernel at its start.
+fn domu(n: usize, base: u64, kernel_size: usize, extra: &str) -> String {
+    format!(
+        r#"
+        domU{n} {{
+            compatible = "xen,domain";
+            #address-cells = <2>;
+            #size-cells = <1>;
+            memory = <0 0x4000>;
+            cpus = <1>;
+            vpl011;
+            direct-map;
+            v8r_el1_msa = "mpu";
+            #xen,static-mem-address-cells = <1>;
+            #xen,static-mem-size-cells = <1>;
+            xen,static-mem = <{base:#x} 0x1000000>;
+            {extra}
+            module@{base:x} {{
+                compatible = "multiboot,kernel", "multiboot,module";
+                reg = <0 {base:#x} {kernel_size:#x}>;
+                bootargs = "guest {n}";
+            }};
+        }};"#
+    )
+}
+
+fn tree(domains: &str) -> Vec<u8> {
+    let dts = format!(
+        r#"/dts-v1/;
+/ {{
+    #address-cells = <2>;
+    #size-cells = <2>;
+    memory@0 {{ device_type = "memory"; reg = <0 0 0 0x80000000>; }};
+    uart@9c090000 {{ compatible = "arm,pl011", "arm,primecell"; reg = <0 0x9c090000 0 0x1000>; }};
+    chosen {{
+        stdout-path = "/uart@9c090000";
+        xen,static-heap = <0 0x10000000 0 0x1000000>;
+        {domains}
+    }};
+}};
+"#
+    );
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("domains.dts");
+    std::fs::write(&out, dts).unwrap();
+    let r = Command::new("dtc")
+        .args(["-I", "dts", "-O", "dtb"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        r.status.success(),
+        "dtc: {}",
+        String::from_utf8_lossy(&r.stderr)
+    );
+    r.stdout
+}
+
+fn boot(dtb: Vec<u8>, kernels: &[(u64, &[u8])]) -> (Machine, Outcome) {
+    let mut m = Machine::new(Config {
+        max_insns: 50_000_000,
+        ..Config::default()
+    })
+    .unwrap();
+    m.load_elf(&rxen(), DtbChoice::Blob(dtb)).unwrap();
+    for (addr, k) in kernels {
+        m.load_data(*addr, k).unwrap();
+    }
+    let o = m.run();
+    (m, o)
+}
+
+#[test]
+fn two_guests_print_with_their_prefix_and_power_off() {
+    let g = guest("tiny");
+    let dtb = tree(&(domu(1, 0x2000_0000, g.len(), "") + &domu(2, 0x3000_0000, g.len(), "")));
+    let (m, o) = boot(dtb, &[(0x2000_0000, &g), (0x3000_0000, &g)]);
+    let out = m.console_text().replace('\r', "");
+    assert_eq!(o.status, 0, "{:?}\n{out}", o.reason);
+    for d in ["(d1)", "(d2)"] {
+        assert!(
+            out.contains(&format!("{d} hello through the vpl011\n")),
+            "{out}"
+        );
+        assert!(
+            out.contains(&format!("{d} hello through console_io\n")),
+            "{out}"
+        );
+        assert!(out.contains(&format!("{d} hypercalls ok\n")), "{out}");
+    }
+    assert!(out.contains("domain d1 domU1: powered off"), "{out}");
+    assert!(out.contains("domain d2 domU2: powered off"), "{out}");
+    // The guests took turns: d2 printed before d1 was done (yield switches).
+    let first_d2 = out.find("(d2)").unwrap();
+    let last_d1 = out.rfind("(d1)").unwrap();
+    assert!(first_d2 < last_d1, "yield switched domains:\n{out}");
+    // At the end no domain region is enabled and every enabled region is EL2-only.
+    let mpu = m.mpu();
+    for i in 0..mpu.count() {
+        let r = mpu.region(i);
+        if r.enabled() {
+            assert!(
+                !r.el1_access(),
+                "region {i} still gives EL1 access at the end"
+            );
+        }
+    }
+}

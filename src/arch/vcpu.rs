@@ -1,0 +1,283 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//! A vCPU's EL1 state on this core, and the way into a guest. Every register the
+//! architecture gives EL1 (and EL0's thread registers) is saved and restored on a
+//! switch, including the EL1 MPU regions, plus the per-domain EL2 controls (HCR_EL2,
+//! VSCTLR_EL2's VMID). Holds no policy: `domain` decides when to switch.
+use core::arch::{asm, global_asm};
+
+use super::traps::TrapFrame;
+
+/// EL1 MPU regions this module saves (PMSAv8-64 allows up to 255; the Cortex-R82
+/// has at most 32 and the FVP 16). More implemented regions than this are refused at
+/// boot by `el1_mpu_regions`.
+pub const MAX_EL1_REGIONS: usize = 32;
+
+#[derive(Clone, Copy, Debug)]
+#[repr(C)]
+pub struct El1Context {
+    pub sctlr: u64,
+    pub cpacr: u64,
+    pub mair: u64,
+    pub vbar: u64,
+    pub elr: u64,
+    pub spsr: u64,
+    pub esr: u64,
+    pub far: u64,
+    pub afsr0: u64,
+    pub afsr1: u64,
+    pub par: u64,
+    pub sp_el0: u64,
+    pub sp_el1: u64,
+    pub tpidr_el0: u64,
+    pub tpidrro_el0: u64,
+    pub tpidr_el1: u64,
+    pub contextidr: u64,
+    pub cntkctl: u64,
+    pub csselr: u64,
+    pub actlr: u64,
+    pub prselr: u64,
+    pub mpu: [(u64, u64); MAX_EL1_REGIONS],
+    /// Per-domain EL2 controls, switched with the vCPU.
+    pub hcr_el2: u64,
+    pub vsctlr_el2: u64,
+}
+
+/// SCTLR_EL1 at a vCPU's first entry: the RES1 bits (29, 28, 23, 22, 20, 11), MMU/MPU,
+/// caches and alignment checks off, little-endian.
+pub const SCTLR_EL1_RESET: u64 =
+    (1 << 29) | (1 << 28) | (1 << 23) | (1 << 22) | (1 << 20) | (1 << 11);
+
+impl El1Context {
+    pub const fn new(hcr_el2: u64, vmid: u16) -> Self {
+        Self {
+            sctlr: SCTLR_EL1_RESET,
+            cpacr: 0,
+            mair: 0,
+            vbar: 0,
+            elr: 0,
+            spsr: 0,
+            esr: 0,
+            far: 0,
+            afsr0: 0,
+            afsr1: 0,
+            par: 0,
+            sp_el0: 0,
+            sp_el1: 0,
+            tpidr_el0: 0,
+            tpidrro_el0: 0,
+            tpidr_el1: 0,
+            contextidr: 0,
+            cntkctl: 0,
+            csselr: 0,
+            actlr: 0,
+            prselr: 0,
+            mpu: [(0, 0); MAX_EL1_REGIONS],
+            hcr_el2,
+            vsctlr_el2: (vmid as u64) << 48,
+        }
+    }
+}
+
+/// Prepare a synchronous exception for the guest at EL1: ELR_EL1, SPSR_EL1 and
+/// ESR_EL1 take the given values; returns VBAR_EL1 (the caller points ELR_EL2 at the
+/// vector and sets SPSR_EL2 to EL1h so that the ERET enters it).
+pub fn inject_sync_to_el1(elr: u64, spsr: u64, esr: u64) -> u64 {
+    let vbar: u64;
+    // SAFETY: writes the running guest's EL1 exception registers, as the architecture
+    // would on taking the exception; reads VBAR_EL1. No EL2 state changes.
+    unsafe {
+        asm!(
+            "msr elr_el1, {e}",
+            "msr spsr_el1, {s}",
+            "msr esr_el1, {x}",
+            "mrs {v}, vbar_el1",
+            e = in(reg) elr, s = in(reg) spsr, x = in(reg) esr, v = out(reg) vbar,
+            options(nostack, preserves_flags)
+        )
+    };
+    vbar
+}
+
+/// HPFAR_EL2: the faulting IPA page of the last stage-2 abort (bits [43:4] = IPA[51:12]).
+pub fn hpfar() -> u64 {
+    let v: u64;
+    // SAFETY: reads a syndrome register; no side effects.
+    unsafe { asm!("mrs {}, hpfar_el2", out(reg) v, options(nomem, nostack, preserves_flags)) };
+    v
+}
+
+/// MPUIR_EL1.REGION: EL1 MPU regions implemented.
+pub fn el1_mpu_regions() -> usize {
+    let v: u64;
+    // SAFETY: reads an ID register (MPUIR_EL1); no side effects.
+    unsafe { asm!("mrs {}, S3_0_C0_C0_4", out(reg) v, options(nomem, nostack, preserves_flags)) };
+    (v & 0xff) as usize
+}
+
+macro_rules! save {
+    ($c:ident . $f:ident, $reg:literal) => {
+        // SAFETY: reads an EL1 (or EL0 thread) system register at EL2; no side effects.
+        unsafe { asm!(concat!("mrs {}, ", $reg), out(reg) $c.$f, options(nomem, nostack, preserves_flags)) };
+    };
+}
+
+macro_rules! restore {
+    ($c:ident . $f:ident, $reg:literal) => {
+        // SAFETY: writes an EL1 (or EL0 thread) register that only the guest about to
+        // run uses; EL2's own state is untouched. The ISB at the end of `restore`
+        // synchronizes it before the ERET.
+        unsafe { asm!(concat!("msr ", $reg, ", {}"), in(reg) $c.$f, options(nostack, preserves_flags)) };
+    };
+}
+
+/// Save the EL1 state of the vCPU that was running into `c`.
+pub fn save(c: &mut El1Context, regions: usize) {
+    save!(c.sctlr, "sctlr_el1");
+    save!(c.cpacr, "cpacr_el1");
+    save!(c.mair, "mair_el1");
+    save!(c.vbar, "vbar_el1");
+    save!(c.elr, "elr_el1");
+    save!(c.spsr, "spsr_el1");
+    save!(c.esr, "esr_el1");
+    save!(c.far, "far_el1");
+    save!(c.afsr0, "afsr0_el1");
+    save!(c.afsr1, "afsr1_el1");
+    save!(c.par, "par_el1");
+    save!(c.sp_el0, "sp_el0");
+    save!(c.sp_el1, "sp_el1");
+    save!(c.tpidr_el0, "tpidr_el0");
+    save!(c.tpidrro_el0, "tpidrro_el0");
+    save!(c.tpidr_el1, "tpidr_el1");
+    save!(c.contextidr, "contextidr_el1");
+    save!(c.cntkctl, "cntkctl_el1");
+    save!(c.csselr, "csselr_el1");
+    save!(c.actlr, "actlr_el1");
+    save!(c.prselr, "S3_0_C6_C2_1");
+    for i in 0..regions.min(MAX_EL1_REGIONS) {
+        let (b, l): (u64, u64);
+        // SAFETY: selects EL1 MPU region `i` (implemented: `regions` comes from
+        // MPUIR_EL1) and reads it; the ISB makes PRSELR_EL1 reach PRBAR/PRLAR_EL1. The
+        // guest's PRSELR_EL1 was saved above and is restored by `restore`.
+        unsafe {
+            asm!(
+                "msr S3_0_C6_C2_1, {i}",
+                "isb",
+                "mrs {b}, S3_0_C6_C8_0",
+                "mrs {l}, S3_0_C6_C8_1",
+                i = in(reg) i as u64, b = out(reg) b, l = out(reg) l,
+                options(nostack, preserves_flags)
+            )
+        };
+        c.mpu[i] = (b, l);
+    }
+}
+
+/// Load `c` into the EL1 registers and the per-domain EL2 controls.
+pub fn restore(c: &El1Context, regions: usize) {
+    for i in 0..regions.min(MAX_EL1_REGIONS) {
+        let (b, l) = c.mpu[i];
+        // SAFETY: programs EL1 MPU region `i` of the guest about to run (EL1 stage 1;
+        // EL2 does not use the EL1 MPU); PRSELR_EL1 is restored below.
+        unsafe {
+            asm!(
+                "msr S3_0_C6_C2_1, {i}",
+                "isb",
+                "msr S3_0_C6_C8_0, {b}",
+                "msr S3_0_C6_C8_1, {l}",
+                i = in(reg) i as u64, b = in(reg) b, l = in(reg) l,
+                options(nostack, preserves_flags)
+            )
+        };
+    }
+    restore!(c.prselr, "S3_0_C6_C2_1");
+    restore!(c.sctlr, "sctlr_el1");
+    restore!(c.cpacr, "cpacr_el1");
+    restore!(c.mair, "mair_el1");
+    restore!(c.vbar, "vbar_el1");
+    restore!(c.elr, "elr_el1");
+    restore!(c.spsr, "spsr_el1");
+    restore!(c.esr, "esr_el1");
+    restore!(c.far, "far_el1");
+    restore!(c.afsr0, "afsr0_el1");
+    restore!(c.afsr1, "afsr1_el1");
+    restore!(c.par, "par_el1");
+    restore!(c.sp_el0, "sp_el0");
+    restore!(c.sp_el1, "sp_el1");
+    restore!(c.tpidr_el0, "tpidr_el0");
+    restore!(c.tpidrro_el0, "tpidrro_el0");
+    restore!(c.tpidr_el1, "tpidr_el1");
+    restore!(c.contextidr, "contextidr_el1");
+    restore!(c.cntkctl, "cntkctl_el1");
+    restore!(c.csselr, "csselr_el1");
+    restore!(c.actlr, "actlr_el1");
+    // SAFETY: the domain's stage-2 controls (HCR_EL2: VM, traps, routing; VSCTLR_EL2:
+    // VMID) take effect for EL1 only after the ERET; the ISB orders every write above
+    // before it.
+    unsafe {
+        asm!(
+            "msr hcr_el2, {h}",
+            "msr S3_4_C2_C0_0, {v}",
+            "isb",
+            h = in(reg) c.hcr_el2, v = in(reg) c.vsctlr_el2,
+            options(nostack, preserves_flags)
+        )
+    };
+}
+
+global_asm!(
+    r#"
+    .section .text.enter_guest, "ax"
+    .global enter_guest
+/* enter_guest(frame): load x0-x30, ELR_EL2 and SPSR_EL2 from a TrapFrame and ERET.
+ * The EL2 stack is reset to the frame's `sp` field (the top of rxen's stack). */
+enter_guest:
+    ldr     x1, [x0, #{SP}]
+    mov     sp, x1
+    ldp     x1, x2, [x0, #{ELR}]
+    msr     elr_el2, x1
+    msr     spsr_el2, x2
+    ldp     x2, x3, [x0, #16]
+    ldp     x4, x5, [x0, #32]
+    ldp     x6, x7, [x0, #48]
+    ldp     x8, x9, [x0, #64]
+    ldp     x10, x11, [x0, #80]
+    ldp     x12, x13, [x0, #96]
+    ldp     x14, x15, [x0, #112]
+    ldp     x16, x17, [x0, #128]
+    ldp     x18, x19, [x0, #144]
+    ldp     x20, x21, [x0, #160]
+    ldp     x22, x23, [x0, #176]
+    ldp     x24, x25, [x0, #192]
+    ldp     x26, x27, [x0, #208]
+    ldp     x28, x29, [x0, #224]
+    ldr     x30, [x0, #240]
+    ldp     x0, x1, [x0, #0]
+    eret
+"#,
+    SP = const core::mem::offset_of!(TrapFrame, sp),
+    ELR = const core::mem::offset_of!(TrapFrame, elr),
+);
+
+extern "C" {
+    fn enter_guest(frame: *const TrapFrame) -> !;
+    static boot_stack_top: u8;
+}
+
+/// The top of the EL2 stack (boot/head.S's boot stack): where each entry into a guest
+/// from setup restarts it.
+pub fn stack_top() -> u64 {
+    // Only the address of the linker-placed symbol is taken, never its value.
+    core::ptr::addr_of!(boot_stack_top) as u64
+}
+
+/// Leave EL2 for the guest whose registers are in `frame` (EL1 state already
+/// restored), with the EL2 stack reset to `stack_top`.
+pub fn run(frame: &TrapFrame, stack_top: u64) -> ! {
+    let mut f = *frame;
+    f.sp = stack_top;
+    // SAFETY: `f` holds a complete guest context (x0-x30, ELR at a guest entry or
+    // resume point, SPSR for EL1/EL0 with the domain's stage 2 in force); the EL2
+    // stack is reset, so nothing of the current EL2 call chain is needed afterwards.
+    // `f` lives on the stack being reset, but it is read before the first push.
+    unsafe { enter_guest(&f) }
+}

@@ -1,0 +1,537 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//! The running domains on this CPU: building them at init, entering the first one,
+//! and the lower-EL trap path (hypercalls, vpl011, WFI/WFE, injected undefined
+//! instructions, crashes), with the switch between vCPUs. Decisions come from the pure
+//! modules beside this one; registers are reached only through `arch`.
+//!
+//! Lock order: `VM`, then the MPU table (`mm::live`), then the console.
+use core::fmt::Write;
+
+use log::{error, info};
+use spin::mutex::SpinMutex;
+
+use super::config::{self, DomainConfig, MAX_DOMAINS};
+use super::elf;
+use super::guest_dt;
+use super::hypercall::{self, Guest, Outcome, ShutdownReason};
+use super::sched::{self, RunState};
+use super::vpl011::{self, Vpl011, GUEST_PL011_BASE, GUEST_PL011_SIZE};
+use crate::arch::traps::TrapFrame;
+use crate::arch::vcpu::{self, El1Context};
+use crate::drivers::console;
+use crate::esr::Esr;
+use crate::mm::mpu::Attrs;
+use crate::mm::{live, PhysRange};
+
+/// HCR_EL2 for a domain: stage 2 on (VM), EL1 AArch64 (RW), physical IRQ/FIQ/SError
+/// to EL2 (IMO/FMO/AMO: a guest cannot mask the hypervisor's interrupts), WFI and WFE
+/// trapped (block or yield), SMC trapped (TSC: injected as undefined, as Xen does).
+const HCR_GUEST: u64 =
+    (1 << 0) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 13) | (1 << 14) | (1 << 19) | (1 << 31);
+/// SPSR at a vCPU's first entry: EL1h with DAIF masked.
+const SPSR_EL1H_MASKED: u64 = 0x3c5;
+
+const EC_UNKNOWN: u8 = 0x00;
+const EC_WFX: u8 = 0x01;
+const EC_HVC64: u8 = 0x16;
+const EC_SMC64: u8 = 0x17;
+const EC_SYSREG: u8 = 0x18;
+const EC_DABT_LOWER: u8 = 0x24;
+
+/// How a domain ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum End {
+    Shutdown(ShutdownReason),
+    Crashed,
+}
+
+struct Vcpu {
+    frame: TrapFrame,
+    el1: El1Context,
+    state: RunState,
+}
+
+struct Domain {
+    id: u16,
+    name: [u8; 32],
+    name_len: usize,
+    banks: [PhysRange; config::MAX_STATIC_BANKS],
+    nr_banks: usize,
+    vpl011: Option<Vpl011>,
+    vcpu: Vcpu,
+    end: Option<End>,
+    console_line: vpl011::LineBuffer,
+}
+
+impl Domain {
+    fn name(&self) -> &str {
+        core::str::from_utf8(&self.name[..self.name_len]).unwrap_or("?")
+    }
+    fn banks(&self) -> &[PhysRange] {
+        &self.banks[..self.nr_banks]
+    }
+}
+
+struct Vm {
+    doms: [Option<Domain>; MAX_DOMAINS],
+    n: usize,
+    current: Option<usize>,
+    el1_regions: usize,
+    stack_top: u64,
+}
+
+static VM: SpinMutex<Vm> = SpinMutex::new(Vm {
+    doms: [const { None }; MAX_DOMAINS],
+    n: 0,
+    current: None,
+    el1_regions: 0,
+    stack_top: 0,
+});
+
+/// Print one guest console line with Xen's "(dN) " prefix.
+fn print_line(id: u16, line: &[u8]) {
+    let mut c = console::emergency();
+    let _ = write!(c, "(d{id}) ");
+    for &b in line {
+        let ch = if b.is_ascii_graphic() || b == b' ' {
+            b as char
+        } else {
+            '.'
+        };
+        let _ = c.write_char(ch);
+    }
+    let _ = writeln!(c);
+}
+
+/// Guest memory for hypercalls: the domain's banks, reached directly (the running
+/// domain's regions are enabled and EL2 may read and write them).
+struct GuestView<'a> {
+    d: &'a mut Domain,
+}
+
+impl Guest for GuestView<'_> {
+    fn memory(&self) -> &[PhysRange] {
+        self.d.banks()
+    }
+    fn copy_from(&self, addr: u64, buf: &mut [u8]) {
+        // SAFETY: `hypercall` called `check_buffer` first: [addr, addr + len) lies in
+        // this domain's own RAM, which is mapped (its regions are enabled while it
+        // runs) and is nobody else's. Byte copies: any alignment is fine.
+        unsafe { core::ptr::copy_nonoverlapping(addr as *const u8, buf.as_mut_ptr(), buf.len()) };
+    }
+    fn copy_to(&mut self, addr: u64, data: &[u8]) {
+        // SAFETY: as for `copy_from`; the range was checked against the domain's RAM.
+        unsafe { core::ptr::copy_nonoverlapping(data.as_ptr(), addr as *mut u8, data.len()) };
+    }
+    fn console_write(&mut self, bytes: &[u8]) {
+        let id = self.d.id;
+        for &b in bytes {
+            self.d.console_line.push(b, &mut |l| print_line(id, l));
+        }
+    }
+}
+
+/// Build every configured domain (init time, before `free_init_memory`): check its
+/// placement, give it its EL2 MPU regions, load its kernel and write its device tree.
+/// `taken` names what domains must avoid (the image, heap, device tree, reserved
+/// memory). Errors end the boot with the reason (see `setup::fatal`).
+#[link_section = ".init.text"]
+pub fn build(
+    configs: &[Option<DomainConfig<'_>>],
+    ram: &[PhysRange],
+    taken: &[(&str, PhysRange)],
+) -> Result<usize, &'static str> {
+    let mut vm = VM.lock();
+    vm.el1_regions = vcpu::el1_mpu_regions();
+    if vm.el1_regions > vcpu::MAX_EL1_REGIONS {
+        crate::setup::fatal(
+            "domains",
+            &format_args!(
+                "the EL1 MPU has {} regions; rxen saves at most {}",
+                vm.el1_regions,
+                vcpu::MAX_EL1_REGIONS
+            ),
+        );
+    }
+    let mut placed: [DomainConfig<'_>; MAX_DOMAINS] = [DomainConfig::new("", 0); MAX_DOMAINS];
+    let mut n = 0;
+    for cfg in configs.iter().flatten() {
+        if let Err(e) = config::check_placement(cfg, ram, taken, &placed[..n]) {
+            crate::setup::fatal("domains", &e);
+        }
+        placed[n] = *cfg;
+        n += 1;
+    }
+    for (k, cfg) in placed[..n].iter().enumerate() {
+        for &bank in cfg.banks() {
+            live::with(|m| m.map_domain(cfg.id, bank, Attrs::normal(false, false))).unwrap_or_else(
+                |e| crate::setup::fatal("domains", &format_args!("{}: {e}", cfg.name)),
+            );
+        }
+        let entry = load_kernel(cfg);
+        let dtb = write_device_tree(cfg);
+        let mut frame = TrapFrame {
+            x: [0; 31],
+            elr: entry,
+            spsr: SPSR_EL1H_MASKED,
+            esr: 0,
+            far: 0,
+            sp: 0,
+        };
+        frame.x[0] = dtb;
+        let mut name = [0u8; 32];
+        let name_len = cfg.name.len().min(32);
+        name[..name_len].copy_from_slice(&cfg.name.as_bytes()[..name_len]);
+        vm.doms[k] = Some(Domain {
+            id: cfg.id,
+            name,
+            name_len,
+            banks: cfg.banks,
+            nr_banks: cfg.nr_banks,
+            vpl011: cfg.vpl011.then(Vpl011::default),
+            vcpu: Vcpu {
+                frame,
+                el1: El1Context::new(HCR_GUEST, cfg.id),
+                state: RunState::Runnable,
+            },
+            end: None,
+            console_line: vpl011::LineBuffer::default(),
+        });
+        info!(
+            "d{} {}: memory {}, entry {entry:#x}, device tree at {dtb:#x}{}",
+            cfg.id,
+            cfg.name,
+            cfg.banks[0],
+            if cfg.vpl011 { ", vpl011" } else { "" }
+        );
+    }
+    vm.n = n;
+    Ok(n)
+}
+
+/// Copy the kernel's segments (ELF) or leave it in place (raw): returns the entry.
+#[link_section = ".init.text"]
+fn load_kernel(cfg: &DomainConfig<'_>) -> u64 {
+    let Some(module) = cfg.kernel else {
+        crate::setup::fatal("domains", &format_args!("{}: no kernel", cfg.name));
+    };
+    // The domain's regions are programmed but disabled: enable them for the copy.
+    live::with(|m| m.switch_domain(Some(cfg.id)));
+    // SAFETY: the module lies inside the domain's RAM (`check_placement`), which is
+    // mapped now and belongs to nobody else; it is only read here.
+    let image =
+        unsafe { core::slice::from_raw_parts(module.start as *const u8, module.size() as usize) };
+    let plan = elf::plan(image, module, cfg.banks())
+        .unwrap_or_else(|e| crate::setup::fatal("domains", &format_args!("{}: {e}", cfg.name)));
+    for s in plan.segments() {
+        // SAFETY: `plan` checked that each destination lies in the domain's RAM and
+        // does not overlap the module (unless already in place, where the copy is
+        // skipped); sources lie inside the module.
+        unsafe {
+            if s.src != s.dst {
+                core::ptr::copy(s.src as *const u8, s.dst as *mut u8, s.filesz as usize);
+            }
+            core::ptr::write_bytes(
+                (s.dst + s.filesz) as *mut u8,
+                0,
+                (s.memsz - s.filesz) as usize,
+            );
+        }
+    }
+    crate::arch::cache::invalidate_icache_all();
+    live::with(|m| m.switch_domain(None));
+    plan.entry
+}
+
+/// Generate the domain's device tree into its memory: returns its address.
+#[link_section = ".init.text"]
+fn write_device_tree(cfg: &DomainConfig<'_>) -> u64 {
+    let at = guest_dt::placement(cfg).unwrap_or_else(|| {
+        crate::setup::fatal(
+            "domains",
+            &format_args!(
+                "{}: no room for its {}-byte device tree at the end of its first bank",
+                cfg.name,
+                guest_dt::GUEST_DT_MAX
+            ),
+        )
+    });
+    let mut buf = [0u8; guest_dt::GUEST_DT_MAX];
+    let size = guest_dt::build(cfg, &mut buf)
+        .unwrap_or_else(|e| crate::setup::fatal("domains", &format_args!("{}: {e}", cfg.name)));
+    live::with(|m| m.switch_domain(Some(cfg.id)));
+    // SAFETY: `placement` chose [at, at + GUEST_DT_MAX) inside the domain's first bank,
+    // clear of its kernel; the domain's regions are enabled for this copy.
+    unsafe { core::ptr::copy_nonoverlapping(buf.as_ptr(), at.start as *mut u8, size) };
+    live::with(|m| m.switch_domain(None));
+    at.start
+}
+
+/// Enter the first runnable domain. `stack_top` is where the EL2 stack restarts.
+pub fn start(stack_top: u64) -> ! {
+    let frame = {
+        let mut vm = VM.lock();
+        vm.stack_top = stack_top;
+        let states = states(&vm);
+        let Some(first) = sched::pick_next(&states[..vm.n], None) else {
+            drop(vm);
+            finish();
+        };
+        vm.current = Some(first);
+        let regions = vm.el1_regions;
+        let d = vm.doms[first]
+            .as_ref()
+            .map(|d| (d.id, d.vcpu.el1, d.vcpu.frame));
+        let Some((id, el1, frame)) = d else { finish() };
+        live::with(|m| m.switch_domain(Some(id)));
+        vcpu::restore(&el1, regions);
+        frame
+    };
+    vcpu::run(&frame, stack_top)
+}
+
+fn states(vm: &Vm) -> [RunState; MAX_DOMAINS] {
+    let mut s = [RunState::Ended; MAX_DOMAINS];
+    for (i, d) in vm.doms[..vm.n].iter().enumerate() {
+        if let Some(d) = d {
+            s[i] = d.vcpu.state;
+        }
+    }
+    s
+}
+
+/// What the trap handler wants the scheduler to do next.
+enum Next {
+    Resume,
+    Yield,
+    Block,
+    End(End),
+}
+
+/// A synchronous exception from EL1/EL0 of the current domain.
+pub fn on_guest_sync(frame: &mut TrapFrame) {
+    let mut vm = VM.lock();
+    let Some(cur) = vm.current else {
+        drop(vm);
+        crate::setup::fatal("trap", &"a lower-EL exception with no domain running");
+    };
+    let next = {
+        let Some(d) = vm.doms[cur].as_mut() else {
+            return;
+        };
+        handle(d, frame)
+    };
+    match next {
+        Next::Resume => {}
+        Next::Yield => switch(&mut vm, frame, RunState::Runnable),
+        Next::Block => switch(&mut vm, frame, RunState::Blocked),
+        Next::End(end) => {
+            if let Some(d) = vm.doms[cur].as_mut() {
+                d.end = Some(end);
+                d.console_line.flush(&mut |l| print_line(d.id, l));
+                if let Some(u) = d.vpl011.as_mut() {
+                    u.line.flush(&mut |l| print_line(d.id, l));
+                }
+                info!("d{} {}: {}", d.id, d.name(), end_name(end));
+            }
+            switch(&mut vm, frame, RunState::Ended);
+        }
+    }
+}
+
+fn end_name(end: End) -> &'static str {
+    match end {
+        End::Shutdown(r) => r.name(),
+        End::Crashed => "crashed",
+    }
+}
+
+/// Decide what one trap of domain `d` means and apply it to `frame`.
+fn handle(d: &mut Domain, frame: &mut TrapFrame) -> Next {
+    let esr = Esr(frame.esr);
+    match esr.ec() {
+        EC_HVC64 if esr.iss() & 0xffff == hypercall::XEN_HVC_IMM as u32 => {
+            let args = [frame.x[0], frame.x[1], frame.x[2], frame.x[3], frame.x[4]];
+            let nr = frame.x[16];
+            match hypercall::dispatch(nr, args, &mut GuestView { d }) {
+                Outcome::Return(v) => {
+                    frame.x[0] = v as u64;
+                    Next::Resume
+                }
+                Outcome::Yield => {
+                    frame.x[0] = 0;
+                    Next::Yield
+                }
+                Outcome::Block => {
+                    frame.x[0] = 0;
+                    Next::Block
+                }
+                Outcome::Shutdown(r) => Next::End(End::Shutdown(r)),
+            }
+        }
+        EC_WFX => {
+            frame.elr += 4;
+            if esr.iss() & 1 == 0 {
+                Next::Block // WFI: wait for an interrupt (the next tick)
+            } else {
+                Next::Yield // WFE: a spin-wait, let the others run
+            }
+        }
+        EC_DABT_LOWER if in_vpl011(d, frame.far) => emulate_vpl011(d, frame, esr),
+        // HVC with another immediate, SMC, trapped system registers, undefined:
+        // the guest gets an undefined-instruction exception, as Xen does.
+        EC_HVC64 | EC_SMC64 | EC_SYSREG | EC_UNKNOWN => {
+            inject_undef(frame);
+            Next::Resume
+        }
+        _ => {
+            crash_report(d, frame, esr);
+            Next::End(End::Crashed)
+        }
+    }
+}
+
+fn in_vpl011(d: &Domain, far: u64) -> bool {
+    d.vpl011.is_some() && (GUEST_PL011_BASE..GUEST_PL011_BASE + GUEST_PL011_SIZE).contains(&far)
+}
+
+/// A stage-2 data abort on the vpl011's page: decode the access (it must have a valid
+/// syndrome), emulate it, write a load's result and step past the instruction.
+fn emulate_vpl011(d: &mut Domain, frame: &mut TrapFrame, esr: Esr) -> Next {
+    let iss = esr.iss();
+    let isv = iss & (1 << 24) != 0;
+    if !isv {
+        crash_report(d, frame, esr);
+        return Next::End(End::Crashed);
+    }
+    let size = 1u8 << ((iss >> 22) & 3);
+    let srt = ((iss >> 16) & 0x1f) as usize;
+    let sse = iss & (1 << 21) != 0;
+    let sf = iss & (1 << 15) != 0;
+    let write = iss & (1 << 6) != 0;
+    let value = if srt == 31 { 0 } else { frame.x[srt] };
+    let access = vpl011::Access {
+        offset: frame.far - GUEST_PL011_BASE,
+        size,
+        write: write.then_some(value),
+    };
+    let id = d.id;
+    let Some(u) = d.vpl011.as_mut() else {
+        return Next::Resume;
+    };
+    match u.mmio(access, &mut |l| print_line(id, l)) {
+        Ok(v) => {
+            if !write && srt != 31 {
+                let bits = 8 * size as u32;
+                let mut v = v;
+                if sse && bits < 64 {
+                    let shift = 64 - bits;
+                    v = (((v << shift) as i64) >> shift) as u64;
+                }
+                if !sf {
+                    v &= 0xffff_ffff;
+                }
+                frame.x[srt] = v;
+            }
+            frame.elr += 4;
+            Next::Resume
+        }
+        Err(e) => {
+            error!("d{id}: {e}");
+            crash_report(d, frame, esr);
+            Next::End(End::Crashed)
+        }
+    }
+}
+
+/// Make the guest take an undefined-instruction exception at EL1 for the instruction
+/// at ELR_EL2, the way the architecture would have (ESR_EL1 EC 0, ELR_EL1, SPSR_EL1,
+/// VBAR_EL1 plus the vector for where it came from).
+fn inject_undef(frame: &mut TrapFrame) {
+    let from_el0 = (frame.spsr >> 2) & 3 == 0;
+    let spx = frame.spsr & 1 != 0;
+    let offset = match (from_el0, spx) {
+        (true, _) => 0x400,
+        (false, true) => 0x200,
+        (false, false) => 0x000,
+    };
+    let vbar = crate::arch::vcpu::inject_sync_to_el1(frame.elr, frame.spsr, 1 << 25);
+    frame.elr = vbar + offset;
+    frame.spsr = SPSR_EL1H_MASKED;
+}
+
+fn crash_report(d: &Domain, frame: &TrapFrame, esr: Esr) {
+    let mut c = console::emergency();
+    let _ = writeln!(
+        c,
+        "(XEN) d{} {}: unhandled exception from the guest: crashing the domain",
+        d.id,
+        d.name()
+    );
+    let _ = writeln!(c, "(XEN)   {esr}");
+    let _ = writeln!(
+        c,
+        "(XEN)   ELR {:#x}  FAR {:#x}  HPFAR {:#x}  SPSR {:#x}",
+        frame.elr,
+        frame.far,
+        crate::arch::vcpu::hpfar(),
+        frame.spsr
+    );
+    for b in d.banks() {
+        let _ = writeln!(c, "(XEN)   d{} memory {b}", d.id);
+    }
+}
+
+/// Save the current vCPU (leaving it in `state`), pick the next and load it into
+/// `frame`; with none left, stop.
+fn switch(vm: &mut Vm, frame: &mut TrapFrame, state: RunState) {
+    let Some(cur) = vm.current else { return };
+    let regions = vm.el1_regions;
+    if let Some(d) = vm.doms[cur].as_mut() {
+        d.vcpu.frame = *frame;
+        d.vcpu.state = state;
+        vcpu::save(&mut d.vcpu.el1, regions);
+    }
+    let mut states = states(vm);
+    if sched::pick_next(&states[..vm.n], Some(cur)).is_none() {
+        // Nothing runnable: with no timer yet to end a block, blocked vCPUs wake now.
+        sched::wake_all(&mut states[..vm.n]);
+        for (i, s) in states[..vm.n].iter().enumerate() {
+            if let Some(d) = vm.doms[i].as_mut() {
+                d.vcpu.state = *s;
+            }
+        }
+    }
+    let Some(next) = sched::pick_next(&states[..vm.n], Some(cur)) else {
+        finish_locked(vm);
+    };
+    vm.current = Some(next);
+    let Some(d) = vm.doms[next].as_ref() else {
+        return;
+    };
+    *frame = d.vcpu.frame;
+    let (id, el1) = (d.id, d.vcpu.el1);
+    live::with(|m| m.switch_domain(Some(id)));
+    vcpu::restore(&el1, regions);
+}
+
+fn finish() -> ! {
+    let vm = VM.lock();
+    finish_locked(&vm)
+}
+
+/// Every domain has ended: one line each, then stop with 0 when all powered off and
+/// 5 when any crashed or ended otherwise.
+fn finish_locked(vm: &Vm) -> ! {
+    live::with(|m| m.switch_domain(None));
+    let mut status = crate::setup::status::OK;
+    for d in vm.doms[..vm.n].iter().flatten() {
+        let end = d.end.unwrap_or(End::Crashed);
+        info!("domain d{} {}: {}", d.id, d.name(), end_name(end));
+        if end != End::Shutdown(ShutdownReason::Poweroff) {
+            status = crate::setup::status::DOMAIN_FAILED;
+        }
+    }
+    info!("all domains have ended; stopping with status {status}");
+    crate::arch::semihosting::exit(status)
+}
