@@ -184,3 +184,35 @@ fn two_guests_print_with_their_prefix_and_power_off() {
         }
     }
 }
+
+#[test]
+fn a_hostile_guest_is_refused_contained_and_crashed_while_the_other_powers_off() {
+    let hello = guest("tiny");
+    let attack = guest("attack");
+    let dtb =
+        tree(&(domu(1, 0x2000_0000, hello.len(), "") + &domu(2, 0x3000_0000, attack.len(), "")));
+    let (m, o) = boot(dtb, &[(0x2000_0000, &hello), (0x3000_0000, &attack)]);
+    let out = m.console_text().replace('\r', "");
+    assert_eq!(o.status, 5, "a domain crashed: status 5\n{out}");
+    // The SMC became an undefined instruction in the guest (EC 0x00), which it caught.
+    assert!(out.contains("(d2) caught EC 00\n"), "{out}");
+    // Buffers in rxen and in d1 were refused without printing them.
+    assert_eq!(
+        out.matches("(d2) console_io: -EFAULT\n").count(),
+        2,
+        "{out}"
+    );
+    assert!(out.contains("(d2) unknown hypercall: -ENOSYS\n"), "{out}");
+    // The read of rxen's text was a stage-2 fault: d2 crashed with a report naming
+    // the address, and never printed again.
+    assert!(
+        out.contains("d2 domU2: unhandled exception from the guest"),
+        "{out}"
+    );
+    assert!(out.contains("FAR 0x100 "), "{out}");
+    assert!(!out.contains("SURVIVED"), "{out}");
+    assert!(!out.contains("WRONG RESULT"), "{out}");
+    assert!(out.contains("domain d2 domU2: crashed"), "{out}");
+    assert!(out.contains("(d1) hypercalls ok"), "{out}");
+    assert!(out.contains("domain d1 domU1: powered off"), "{out}");
+}
