@@ -685,3 +685,104 @@ mod ownership {
         assert_eq!(m.hw().regs[hi as usize], (0, 0));
     }
 }
+
+mod ownership_props {
+    //! Random sequences of rxen and domain mappings and switches: after every step no
+    //! two regions share a byte, rxen's regions are enabled and EL2-only, and a
+    //! domain's regions give EL1 access and are enabled exactly while it is current.
+    //! A refused operation changes neither the table nor the hardware.
+    use super::super::fake::FakeMpu;
+    use super::super::*;
+    use crate::mm::PhysRange;
+    use proptest::prelude::*;
+
+    #[derive(Clone, Copy, Debug)]
+    enum Step {
+        MapRxen(PhysRange),
+        MapDomain(u16, PhysRange),
+        UnmapDomain(u16),
+        Switch(Option<u16>),
+    }
+
+    fn range() -> impl Strategy<Value = PhysRange> {
+        (0u64..64, 1u64..8).prop_map(|(p, n)| PhysRange::new(p * 0x1000, (p + n) * 0x1000))
+    }
+
+    fn step() -> impl Strategy<Value = Step> {
+        prop_oneof![
+            2 => range().prop_map(Step::MapRxen),
+            4 => (1u16..4, range()).prop_map(|(d, r)| Step::MapDomain(d, r)),
+            1 => (1u16..4).prop_map(Step::UnmapDomain),
+            3 => prop::option::of(1u16..4).prop_map(Step::Switch),
+        ]
+    }
+
+    fn check(m: &Mpu<FakeMpu>, current: Option<u16>) -> Result<(), TestCaseError> {
+        let t = m.table();
+        let used: std::vec::Vec<_> = t.iter().collect();
+        for (k, (i, a)) in used.iter().enumerate() {
+            for (j, b) in &used[k + 1..] {
+                prop_assert!(!a.range.overlaps(&b.range), "regions {i} and {j} overlap");
+            }
+            let (prbar, prlar) = m.hw().regs[*i as usize];
+            let el1 = prbar & (1 << 2) != 0;
+            match t.owner(*i) {
+                Owner::Hypervisor => {
+                    prop_assert!(!el1, "rxen region {i} gives EL1 access");
+                    prop_assert!(prlar & 1 == 1, "rxen region {i} disabled");
+                }
+                Owner::Domain(d) => {
+                    prop_assert!(el1, "d{d} region {i} has no EL1 access");
+                    prop_assert_eq!(
+                        prlar & 1 == 1,
+                        Some(d) == current,
+                        "d{} region {} enable",
+                        d,
+                        i
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+        #[test]
+        fn ownership_and_switching_keep_their_invariants(
+            count in prop_oneof![Just(8u8), Just(16), Just(40)],
+            steps in proptest::collection::vec(step(), 1..40),
+        ) {
+            let mut m = Mpu::new(MpuTable::new(count, 40), FakeMpu::new());
+            let mut current = None;
+            for s in steps {
+                let (before_regs, before_used) = (m.hw().regs, m.table().used_count());
+                let ok = match s {
+                    Step::MapRxen(r) => m.map(r, Attrs::DATA).is_ok(),
+                    Step::MapDomain(d, r) => {
+                        let ok = m.map_domain(d, r, Attrs::normal(false, false)).is_ok();
+                        // A new region starts disabled; the running domain's is switched on.
+                        if ok && current == Some(d) {
+                            m.switch_domain(current);
+                        }
+                        ok
+                    }
+                    Step::UnmapDomain(d) => {
+                        m.unmap_domain(d);
+                        true
+                    }
+                    Step::Switch(to) => {
+                        m.switch_domain(to);
+                        current = to;
+                        true
+                    }
+                };
+                if !ok {
+                    prop_assert_eq!(m.hw().regs, before_regs, "a refusal wrote the hardware");
+                    prop_assert_eq!(m.table().used_count(), before_used);
+                }
+                check(&m, current)?;
+            }
+        }
+    }
+}
