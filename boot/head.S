@@ -160,8 +160,19 @@ not_at_el2:
     early_print msg_stop
     b       park
 
+/*
+ * The boot map does not fit: say so, then stop with status 1 (setup refused its
+ * input) through semihosting SYS_EXIT. Where semihosting is unavailable HLT is
+ * undefined: the head's own vectors (VBAR_EL2 is not set yet) park the core.
+ */
 too_few_regions:
     early_print msg_regions
+    adr_l   x1, head_park_vectors
+    msr     vbar_el2, x1
+    isb
+    mov     x0, #0x18                   /* SYS_EXIT */
+    adr_l   x1, exit_setup_error        /* aligned: no fault with the MPU off */
+    hlt     #0xf000
     b       park
 
     .global park
@@ -189,7 +200,19 @@ early_putc:
     ret
     .ltorg
 
+/* Every exception taken before VBAR_EL2 points at el2_vectors parks the core. */
+    .section .text.head_vectors, "ax"
+    .balign 2048
+head_park_vectors:
+    .rept   16
+    .balign 0x80
+    b       park
+    .endr
+
     .section .rodata.head, "a"
+    .balign 8
+exit_setup_error:
+    .quad   0x20026, 1                  /* ADP_Stopped_ApplicationExit, status 1 */
 msg_not_el2:
     .asciz "rxen: entered at EL"
 msg_stop:

@@ -51,7 +51,7 @@ def sizes():
 
 def profile(bootargs, symbols):
     state = os.path.join(ROOT, "build", "bench-state.json")
-    r = run([SIM, IMAGE, "--bootargs", bootargs, "--profile", ",".join(symbols), "--dump-state", state,
+    r = run([SIM, IMAGE, "--xen-bootargs", bootargs, "--profile", ",".join(symbols), "--dump-state", state,
              "--uart", os.devnull])
     if r.returncode != 0:
         sys.exit(f"bench: r82sim exited {r.returncode}:\n{r.stderr}")

@@ -9,7 +9,24 @@ use crate::mm::PhysRange;
 pub fn device_tree(data: &[u8]) {
     let Ok(fdt) = Fdt::new(data) else { return };
     let image = PhysRange::new(0, 0x40000);
-    let _ = dt::parse(&fdt, &[("image", image)], 40);
+    let blob = PhysRange::new(0x7f00_0000, 0x7f00_0000 + data.len() as u64);
+    if let Ok(info) = dt::parse(&fdt, image, blob, 40) {
+        // Whatever was accepted obeys the rules setup relies on.
+        let mut pieces = 0;
+        info.mappable_ram(|r| {
+            pieces += 1;
+            assert!(info.ram().any(|b| b.contains_range(&r)), "{r} outside RAM");
+            for res in info.reserved().iter().filter(|x| x.no_map) {
+                assert!(!res.range.overlaps(&r), "{r} maps no-map {}", res.range);
+            }
+        });
+        for h in info.static_heaps() {
+            assert!(info.reserved().iter().all(|x| !x.range.overlaps(h)));
+            assert!(!h.overlaps(&image) && !h.overlaps(&blob));
+        }
+        let _ = pieces;
+    }
+    let _ = fdt.memreserve().count();
     walk(&fdt.root(), 0);
     for path in [
         "/chosen",

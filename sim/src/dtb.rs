@@ -14,6 +14,9 @@ pub struct Platform {
     /// `/chosen/xen,static-heap`, if any.
     pub static_heap: Option<(u64, u64)>,
     pub bootargs: String,
+    /// /chosen/xen,xen-bootargs: the hypervisor's command line under Xen's bindings
+    /// (empty: not written).
+    pub xen_bootargs: String,
 }
 
 fn err<E: std::fmt::Debug>(e: E) -> String {
@@ -43,6 +46,10 @@ pub fn generate(p: &Platform) -> Result<Vec<u8>, String> {
 
     let chosen = w.begin_node("chosen").map_err(err)?;
     w.property_string("bootargs", &p.bootargs).map_err(err)?;
+    if !p.xen_bootargs.is_empty() {
+        w.property_string("xen,xen-bootargs", &p.xen_bootargs)
+            .map_err(err)?;
+    }
     w.property_string("stdout-path", "serial0:115200n8")
         .map_err(err)?;
     if let Some((a, s)) = p.static_heap {
@@ -114,13 +121,18 @@ pub fn generate(p: &Platform) -> Result<Vec<u8>, String> {
 /// A copy of `blob` with /chosen/bootargs set to `bootargs` (and /chosen created if
 /// missing). Every other node and property is kept as it was.
 pub fn with_bootargs(blob: &[u8], bootargs: &str) -> Result<Vec<u8>, String> {
+    with_chosen_string(blob, "bootargs", bootargs)
+}
+
+/// A copy of `blob` with the string property /chosen/`prop` set to `value`.
+pub fn with_chosen_string(blob: &[u8], prop: &str, value: &str) -> Result<Vec<u8>, String> {
     // The fdt crate panics on some malformed blobs: report those as errors.
     let copied = std::panic::catch_unwind(|| -> Result<Vec<u8>, String> {
         let fdt = fdt::Fdt::new(blob)
             .map_err(|e| format!("device tree: cannot read it to set bootargs: {e:?}"))?;
         let mut w = FdtWriter::new().map_err(err)?;
         let root = fdt.find_node("/").ok_or("device tree: no root node")?;
-        copy_node(&mut w, &root, "", bootargs, true)?;
+        copy_node(&mut w, &root, "", (prop, value), true)?;
         w.finish().map_err(err)
     });
     copied.unwrap_or_else(|_| Err("device tree: malformed blob (cannot set bootargs)".into()))
@@ -130,28 +142,28 @@ fn copy_node(
     w: &mut FdtWriter,
     n: &fdt::node::FdtNode,
     name: &str,
-    bootargs: &str,
+    (prop, value): (&str, &str),
     is_root: bool,
 ) -> Result<(), String> {
     let node: FdtWriterNode = w.begin_node(name).map_err(err)?;
     let is_chosen = name == "chosen";
     for p in n.properties() {
-        if is_chosen && p.name == "bootargs" {
+        if is_chosen && p.name == prop {
             continue;
         }
         w.property(p.name, p.value).map_err(err)?;
     }
     if is_chosen {
-        w.property_string("bootargs", bootargs).map_err(err)?;
+        w.property_string(prop, value).map_err(err)?;
     }
     let mut saw_chosen = false;
     for c in n.children() {
         saw_chosen |= is_root && c.name == "chosen";
-        copy_node(w, &c, c.name, bootargs, false)?;
+        copy_node(w, &c, c.name, (prop, value), false)?;
     }
     if is_root && !saw_chosen {
         let c = w.begin_node("chosen").map_err(err)?;
-        w.property_string("bootargs", bootargs).map_err(err)?;
+        w.property_string(prop, value).map_err(err)?;
         w.end_node(c).map_err(err)?;
     }
     w.end_node(node).map_err(err)
@@ -167,6 +179,7 @@ mod tests {
             dram_size: 0x8000_0000,
             static_heap: Some((0x1000_0000, 0x100_0000)),
             bootargs: "a=b".into(),
+            xen_bootargs: "rxen.loglevel=warn".into(),
         }
     }
 
@@ -180,6 +193,12 @@ mod tests {
             (0, Some(0x8000_0000))
         );
         assert_eq!(fdt.chosen().bootargs(), Some("a=b"));
+        assert_eq!(
+            fdt.find_node("/chosen")
+                .and_then(|c| c.property("xen,xen-bootargs"))
+                .and_then(|p| p.as_str()),
+            Some("rxen.loglevel=warn")
+        );
         let chosen = fdt.find_node("/chosen").unwrap();
         assert_eq!(
             chosen.property("stdout-path").unwrap().as_str(),

@@ -26,11 +26,16 @@ struct Cli {
     #[arg(long, value_name = "FILE")]
     dtb: Option<PathBuf>,
     /// Pass x0 = 0 (no device tree), as the FVP does with -a.
-    #[arg(long, conflicts_with_all = ["dtb", "bootargs"])]
+    #[arg(long, conflicts_with_all = ["dtb", "bootargs", "xen_bootargs"])]
     no_dtb: bool,
-    /// Set /chosen/bootargs of the device tree passed to the image.
+    /// Set /chosen/bootargs of the device tree passed to the image (under Xen's
+    /// bindings, the command line of dom0 or a plain kernel).
     #[arg(long, value_name = "STR")]
     bootargs: Option<String>,
+    /// Set /chosen/xen,xen-bootargs: the hypervisor's command line (rxen's options,
+    /// e.g. rxen.loglevel=warn).
+    #[arg(long, value_name = "STR")]
+    xen_bootargs: Option<String>,
     /// /chosen/xen,static-heap of the generated tree as ADDR,SIZE, or "none".
     #[arg(long, value_name = "ADDR,SIZE")]
     static_heap: Option<String>,
@@ -110,17 +115,23 @@ fn main() {
     } else {
         let blob = match &cli.dtb {
             Some(p) => {
-                let b = std::fs::read(p).unwrap_or_else(|e| fail(format!("{}: {e}", p.display())));
-                match &cli.bootargs {
-                    Some(args) => dtb::with_bootargs(&b, args).unwrap_or_else(|e| fail(e)),
-                    None => b,
+                let mut b =
+                    std::fs::read(p).unwrap_or_else(|e| fail(format!("{}: {e}", p.display())));
+                if let Some(args) = &cli.bootargs {
+                    b = dtb::with_bootargs(&b, args).unwrap_or_else(|e| fail(e));
                 }
+                if let Some(args) = &cli.xen_bootargs {
+                    b = dtb::with_chosen_string(&b, "xen,xen-bootargs", args)
+                        .unwrap_or_else(|e| fail(e));
+                }
+                b
             }
             None => dtb::generate(&dtb::Platform {
                 dram_base: DRAM_BASE,
                 dram_size: DRAM_SIZE,
                 static_heap,
                 bootargs: cli.bootargs.clone().unwrap_or_default(),
+                xen_bootargs: cli.xen_bootargs.clone().unwrap_or_default(),
             })
             .unwrap_or_else(|e| fail(e)),
         };

@@ -8,7 +8,15 @@
 use core::str;
 
 const MAGIC: u32 = 0xd00d_feed;
+/// The version-17 header; a version-16 header lacks its last word, size_dt_struct.
 const HEADER_LEN: usize = 40;
+const HEADER_LEN_V16: usize = 36;
+/// The oldest layout rxen reads (16: the first with inline strings and no
+/// `size_dt_struct`) and the newest it knows (17).
+pub const FIRST_VERSION: u32 = 16;
+pub const LAST_VERSION: u32 = 17;
+/// Longer /memreserve/ lists are refused.
+pub const MAX_MEMRESERVE: usize = 64;
 const BEGIN_NODE: u32 = 1;
 const END_NODE: u32 = 2;
 const PROP: u32 = 3;
@@ -26,7 +34,7 @@ pub enum FdtError {
     BadMagic(u32),
     #[error("device tree: totalsize {total} is outside the {len} bytes available")]
     BadTotalSize { total: u32, len: usize },
-    #[error("device tree: version {version} (last compatible {last_comp}) is not supported (need 16 or 17)")]
+    #[error("device tree: version {version} (last compatible {last_comp}) is not supported (rxen reads versions 16 and 17, and later ones that declare compatibility with 17 or older)")]
     BadVersion { version: u32, last_comp: u32 },
     #[error(
         "device tree: {block} block [{off:#x}, +{size:#x}) is outside totalsize or misaligned"
@@ -42,6 +50,19 @@ pub enum FdtError {
     BadString(u32),
     #[error("device tree: nodes nest deeper than {MAX_DEPTH} levels")]
     TooDeep,
+    #[error("device tree: the memory reservation block at {off:#x} has no (0, 0) terminator within totalsize or more than {MAX_MEMRESERVE} entries")]
+    BadMemReserve { off: u32 },
+}
+
+/// Why a property is not one string.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum StringError {
+    #[error("is not NUL-terminated")]
+    NotTerminated,
+    #[error("is not valid UTF-8")]
+    NotUtf8,
+    #[error("holds more than one string")]
+    SeveralStrings,
 }
 
 fn be32(b: &[u8], off: usize) -> Option<u32> {
@@ -66,7 +87,10 @@ pub struct Fdt<'a> {
     /// Offset of the structure block in the blob, for error messages.
     struct_off: usize,
     strings: &'a [u8],
+    /// The /memreserve/ entries, without the (0, 0) terminator.
+    rsvmap: &'a [u8],
     total: usize,
+    version: u32,
 }
 
 /// One step of a walk through the structure block.
@@ -103,12 +127,18 @@ impl<'a> Fdt<'a> {
             });
         }
         let (version, last_comp) = (h(5), h(6));
-        if !(16..=17).contains(&version) || last_comp > 17 {
+        // The spec: a reader takes any blob whose last compatible version it knows.
+        if version < FIRST_VERSION || last_comp > LAST_VERSION || last_comp > version {
             return Err(FdtError::BadVersion { version, last_comp });
         }
+        let header_len = if version >= 17 {
+            HEADER_LEN
+        } else {
+            HEADER_LEN_V16
+        };
         let block = |name, off: u32, size: u32, align: u32| {
             let end = off as u64 + size as u64;
-            if (off as usize) < HEADER_LEN || end > total as u64 || !off.is_multiple_of(align) {
+            if (off as usize) < header_len || end > total as u64 || !off.is_multiple_of(align) {
                 Err(FdtError::BadBlock {
                     block: name,
                     off,
@@ -118,14 +148,34 @@ impl<'a> Fdt<'a> {
                 Ok(&data[off as usize..end as usize])
             }
         };
-        let structs = block("structure", h(2), h(9), 4)?;
+        // Version 16 has no size_dt_struct: the structure block runs to FDT_END, which
+        // the walk below finds within totalsize.
+        let struct_size = if version >= 17 {
+            h(9)
+        } else {
+            total.saturating_sub(h(2))
+        };
+        let structs = block("structure", h(2), struct_size, 4)?;
         let strings = block("strings", h(3), h(8), 1)?;
         block("memory reservation", h(4), 16, 8)?;
+        let rsv_off = h(4);
+        let rsv_all = &data[rsv_off as usize..total as usize];
+        let mut n = 0;
+        let rsvmap = loop {
+            let entry = rsv_all.get(n * 16..n * 16 + 16);
+            match entry {
+                Some(e) if e.iter().all(|&b| b == 0) => break &rsv_all[..n * 16],
+                Some(_) if n < MAX_MEMRESERVE => n += 1,
+                _ => return Err(FdtError::BadMemReserve { off: rsv_off }),
+            }
+        };
         let fdt = Self {
             structs,
             struct_off: h(2) as usize,
             strings,
+            rsvmap,
             total: total as usize,
+            version,
         };
         fdt.validate()?;
         Ok(fdt)
@@ -133,6 +183,21 @@ impl<'a> Fdt<'a> {
 
     pub fn total_size(&self) -> usize {
         self.total
+    }
+
+    pub fn version(&self) -> u32 {
+        self.version
+    }
+
+    /// The /memreserve/ entries as (address, size), in order.
+    pub fn memreserve(&self) -> impl Iterator<Item = (u64, u64)> + 'a {
+        self.rsvmap.chunks_exact(16).map(|e| {
+            let mut i = 0;
+            // Cannot fail: each chunk holds exactly two 64-bit numbers.
+            let a = read_cells(e, &mut i, 2).unwrap_or(0);
+            let s = read_cells(e, &mut i, 2).unwrap_or(0);
+            (a, s)
+        })
     }
 
     /// The token at `off` and the offset of the next one.
@@ -214,13 +279,29 @@ impl<'a> Fdt<'a> {
 
     /// The node at an absolute path (`/`, `/chosen`, `/soc/uart@1000`).
     pub fn find(&self, path: &str) -> Option<Node<'a>> {
+        let mut chain = [self.root(); MAX_DEPTH + 1];
+        self.find_with_ancestors(path, &mut chain).map(|(n, _)| n)
+    }
+
+    /// The node at an absolute path and the number of its ancestors, which are left in
+    /// `chain[..n]` (the root first, the parent last). A unit address may be left out
+    /// (`/memory` finds `/memory@0`).
+    pub fn find_with_ancestors(
+        &self,
+        path: &str,
+        chain: &mut [Node<'a>; MAX_DEPTH + 1],
+    ) -> Option<(Node<'a>, usize)> {
         let mut node = self.root();
+        let mut n = 0;
         for part in path.split('/').filter(|p| !p.is_empty()) {
+            // Cannot overflow on a validated blob (depth <= MAX_DEPTH); checked anyway.
+            *chain.get_mut(n)? = node;
+            n += 1;
             node = node.children().find(|c| {
                 c.name == part || c.name.split('@').next() == Some(part) && !part.contains('@')
             })?;
         }
-        Some(node)
+        Some((node, n))
     }
 }
 
@@ -255,6 +336,26 @@ impl<'a> Node<'a> {
         self.prop(name)
             .map(|v| v.split(|&c| c == 0).any(|x| x == s.as_bytes()))
             .unwrap_or(false)
+    }
+
+    /// Whether the node may be used: `status` absent, "okay" or "ok" (devicetree
+    /// specification, 2.3.4; "ok" is the older spelling Linux and Xen still accept).
+    pub fn is_available(&self) -> bool {
+        match self.prop("status") {
+            None => true,
+            Some(v) => matches!(v, b"okay\0" | b"ok\0"),
+        }
+    }
+
+    /// A property that must hold exactly one NUL-terminated UTF-8 string: `None` when
+    /// absent, the rule broken when malformed.
+    pub fn prop_string(&self, name: &str) -> Option<Result<&'a str, StringError>> {
+        let v = self.prop(name)?;
+        Some(match v.split_last() {
+            Some((0, body)) if body.contains(&0) => Err(StringError::SeveralStrings),
+            Some((0, body)) => str::from_utf8(body).map_err(|_| StringError::NotUtf8),
+            _ => Err(StringError::NotTerminated),
+        })
     }
 
     pub fn prop_u32(&self, name: &str) -> Option<u32> {

@@ -1,17 +1,39 @@
 // SPDX-License-Identifier: GPL-2.0-only
 //! What setup needs from the device tree, read and checked in one place: memory banks,
-//! the static heap (`/chosen/xen,static-heap`), the console (`/chosen/stdout-path`) and
-//! the command line. Every rule broken is a `DtError` naming the node and the range.
-//! Pure: it reads a byte slice and touches nothing else.
+//! reserved memory (/memreserve/ and /reserved-memory), the static heap banks
+//! (`/chosen/xen,static-heap`), the console (`/chosen/stdout-path`), the devices rxen
+//! reads (the console, the GIC) and the command line. Every `reg` is translated
+//! through the `ranges` of its parent buses to a CPU physical address. Every rule
+//! broken is a `DtError` naming the node, the property and the ranges.
+//! Pure: it reads a byte slice and touches nothing else (it never maps memory).
 pub mod domains;
 pub mod fdt;
 pub mod writer;
 
+use crate::mm::range::subtract;
 use crate::mm::{PhysRange, PAGE_SIZE};
-pub use fdt::{Fdt, FdtError, Node};
+pub use fdt::{Fdt, FdtError, Node, StringError};
 
 /// The most memory banks rxen keeps.
 pub const MAX_BANKS: usize = 16;
+/// The most `xen,static-heap` banks rxen keeps.
+pub const MAX_HEAPS: usize = 8;
+/// The most reserved ranges (/memreserve/ entries and /reserved-memory nodes).
+pub const MAX_RESERVED: usize = 32;
+/// The most device register ranges rxen checks against RAM.
+pub const MAX_DEVICES: usize = 16;
+/// The PL011 registers the console driver uses: one 4 KiB block from the base. A tree
+/// may give the device more (the FVP's published trees give each PL011 64 KiB).
+pub const PL011_REGS: u64 = 0x1000;
+
+/// Interrupt controllers and memory-mapped timers whose `reg` rxen reads (and checks
+/// against RAM); the console is added from stdout-path.
+const DEVICE_COMPATIBLES: [&str; 4] = [
+    "arm,gic-v3",
+    "arm,gic-400",
+    "arm,cortex-a15-gic",
+    "arm,armv7-timer-mem",
+];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum DtError<'a> {
@@ -25,7 +47,28 @@ pub enum DtError<'a> {
     },
     #[error("device tree: {node}: reg is not a whole number of (address, size) pairs")]
     BadReg { node: &'a str },
-    #[error("device tree: no memory node (device_type = \"memory\")")]
+    #[error("device tree: {node}: reg {addr:#x} + {size:#x} wraps around the address space")]
+    RegWraps { node: &'a str, addr: u64, size: u64 },
+    #[error("device tree: {node}: reg cannot be translated: its bus {bus} has no ranges property (devicetree spec 2.3.8: no translation)")]
+    NoRanges { node: &'a str, bus: &'a str },
+    #[error("device tree: {bus}: ranges is not a whole number of (child, parent, size) triples")]
+    BadRanges { bus: &'a str },
+    #[error(
+        "device tree: {node}: reg {regs} (bus address) is in none of the ranges of its bus {bus}"
+    )]
+    NotInRanges {
+        node: &'a str,
+        regs: PhysRange,
+        bus: &'a str,
+    },
+    #[error("device tree: {node}: reg {regs} (bus address) runs past the end of the range {window} of its bus {bus}")]
+    PartlyInRange {
+        node: &'a str,
+        regs: PhysRange,
+        bus: &'a str,
+        window: PhysRange,
+    },
+    #[error("device tree: no memory node (device_type = \"memory\", status okay)")]
     NoMemory,
     #[error("device tree: memory bank {bank} is empty")]
     EmptyBank { bank: PhysRange },
@@ -35,11 +78,31 @@ pub enum DtError<'a> {
     BankBeyondPhys { bank: PhysRange, pa_bits: u8 },
     #[error("device tree: more than {MAX_BANKS} memory banks")]
     TooManyBanks,
-    #[error("device tree: /chosen has no xen,static-heap (rxen needs one heap range)")]
+    #[error("device tree: memory bank {bank} overlaps the registers {regs} of {device}")]
+    DeviceInRam {
+        bank: PhysRange,
+        device: &'a str,
+        regs: PhysRange,
+    },
+    #[error(
+        "device tree: /memreserve/ entry {addr:#x} + {size:#x} wraps around the address space"
+    )]
+    BadMemReserve { addr: u64, size: u64 },
+    #[error("device tree: more than {MAX_RESERVED} reserved memory ranges")]
+    TooManyReserved,
+    #[error("device tree: more than {MAX_DEVICES} device register ranges")]
+    TooManyDevices,
+    #[error("device tree: /chosen has no xen,static-heap (rxen needs at least one heap bank)")]
     NoStaticHeap,
-    #[error("device tree: xen,static-heap must be exactly one non-empty, 4 KiB aligned range")]
-    BadStaticHeap,
-    #[error("device tree: static heap {heap} is not inside one memory bank")]
+    #[error("device tree: xen,static-heap bank {heap} is not a non-empty, 4 KiB aligned range")]
+    BadStaticHeap { heap: PhysRange },
+    #[error(
+        "device tree: xen,static-heap is not a whole, non-empty list of (address, size) pairs"
+    )]
+    BadStaticHeapList,
+    #[error("device tree: more than {MAX_HEAPS} xen,static-heap banks")]
+    TooManyHeaps,
+    #[error("device tree: static heap {heap} is not inside one memory bank (after rounding banks inward to 4 KiB)")]
     HeapOutsideMemory { heap: PhysRange },
     #[error("device tree: static heap {heap} overlaps the {what} at {range}")]
     HeapOverlaps {
@@ -47,47 +110,153 @@ pub enum DtError<'a> {
         what: &'a str,
         range: PhysRange,
     },
+    #[error("device tree: the {what} at {range} overlaps reserved memory {name} at {reserved}")]
+    OverlapsReserved {
+        what: &'a str,
+        range: PhysRange,
+        name: &'a str,
+        reserved: PhysRange,
+    },
+    #[error("device tree: {node}: {prop} {why}")]
+    BadString {
+        node: &'a str,
+        prop: &'a str,
+        why: StringError,
+    },
     #[error("device tree: stdout-path {path:?} names no node")]
     StdoutMissing { path: &'a str },
     #[error("device tree: console {path} is not an arm,pl011 UART with a reg")]
     ConsoleNotPl011 { path: &'a str },
+    #[error("device tree: console {path}: reg {regs} is smaller than the {PL011_REGS:#x}-byte PL011 register block")]
+    ConsoleTooSmall { path: &'a str, regs: PhysRange },
 }
 
 /// The console the device tree chose.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Console<'a> {
     pub path: &'a str,
+    /// The device's whole range, as the tree gives it, translated.
     pub regs: PhysRange,
+}
+
+impl Console<'_> {
+    /// The registers the driver uses (the first 4 KiB of `regs`): what rxen maps.
+    pub fn driver_window(&self) -> PhysRange {
+        PhysRange::new(self.regs.start, self.regs.start + PL011_REGS)
+    }
+}
+
+/// A memory bank: its range as the tree gives it, and the whole 4 KiB pages inside it
+/// that rxen may use (`ram`, empty when the bank holds no whole page).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Bank {
+    pub reg: PhysRange,
+    pub ram: PhysRange,
+}
+
+/// Memory that nothing of rxen's may use: a /memreserve/ entry or a /reserved-memory
+/// node. `no_map` ranges are never mapped either.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Reserved<'a> {
+    /// The node's name, or "/memreserve/".
+    pub name: &'a str,
+    pub range: PhysRange,
+    pub no_map: bool,
+}
+
+/// A device register range rxen reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Device<'a> {
+    pub name: &'a str,
+    pub regs: PhysRange,
+}
+
+/// Which /chosen property rxen's command line came from (Xen's rules, see `parse`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CmdlineFrom {
+    XenBootargs,
+    Bootargs,
+    /// Neither: `bootargs`, if present, is the (absent) dom0's.
+    Nothing,
 }
 
 /// Everything setup takes from the device tree.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BootInfo<'a> {
-    banks: [PhysRange; MAX_BANKS],
+    banks: [Bank; MAX_BANKS],
     nr_banks: usize,
-    pub static_heap: PhysRange,
+    heaps: [PhysRange; MAX_HEAPS],
+    nr_heaps: usize,
+    reserved: [Reserved<'a>; MAX_RESERVED],
+    nr_reserved: usize,
+    devices: [Device<'a>; MAX_DEVICES],
+    nr_devices: usize,
     pub console: Option<Console<'a>>,
+    /// stdout-path named this node, but it (or a bus above it) is disabled.
+    pub disabled_console: Option<&'a str>,
     pub bootargs: &'a str,
+    pub bootargs_from: CmdlineFrom,
+    /// `bootargs` that Xen's rules give to dom0, not to rxen (for a warning).
+    pub dom0_bootargs: Option<&'a str>,
 }
 
-impl BootInfo<'_> {
-    pub fn banks(&self) -> &[PhysRange] {
+impl<'a> BootInfo<'a> {
+    pub fn banks(&self) -> &[Bank] {
         &self.banks[..self.nr_banks]
+    }
+
+    /// The usable RAM of each bank: whole pages only; banks without one are left out.
+    pub fn ram(&self) -> impl Iterator<Item = PhysRange> + '_ {
+        self.banks().iter().map(|b| b.ram).filter(|r| !r.is_empty())
+    }
+
+    pub fn static_heaps(&self) -> &[PhysRange] {
+        &self.heaps[..self.nr_heaps]
+    }
+
+    pub fn reserved(&self) -> &[Reserved<'a>] {
+        &self.reserved[..self.nr_reserved]
+    }
+
+    pub fn devices(&self) -> &[Device<'a>] {
+        &self.devices[..self.nr_devices]
+    }
+
+    /// The RAM rxen may map: every bank's whole pages minus the no-map reserved ranges
+    /// (rounded out to whole pages), in order, each piece passed to `f`.
+    pub fn mappable_ram(&self, mut f: impl FnMut(PhysRange)) {
+        let mut holes = [PhysRange::new(0, 0); MAX_RESERVED];
+        let mut n = 0;
+        for r in self.reserved().iter().filter(|r| r.no_map) {
+            holes[n] = r.range.page_aligned();
+            n += 1;
+        }
+        for ram in self.ram() {
+            subtract(ram, &holes[..n], &mut f);
+        }
     }
 }
 
 /// (#address-cells, #size-cells) that `node` sets for its children.
-fn cells<'a>(node: &Node<'a>, path: &'a str) -> Result<(u32, u32), DtError<'a>> {
+fn cells<'a>(node: &Node<'a>) -> Result<(u32, u32), DtError<'a>> {
     let address = node.prop_u32("#address-cells").unwrap_or(2);
     let size = node.prop_u32("#size-cells").unwrap_or(1);
     if !(1..=2).contains(&address) || !(1..=2).contains(&size) {
         return Err(DtError::BadCells {
-            node: path,
+            node: display_name(node),
             address,
             size,
         });
     }
     Ok((address, size))
+}
+
+fn display_name<'a>(node: &Node<'a>) -> &'a str {
+    if node.name.is_empty() {
+        "/"
+    } else {
+        node.name
+    }
 }
 
 /// The (address, size) pairs of a reg-like property.
@@ -109,20 +278,133 @@ fn reg_pairs<'a>(
     }))
 }
 
-fn range_of(a: u64, s: u64) -> PhysRange {
-    // A range that would wrap is clamped to the top; the bank checks then refuse it.
-    PhysRange::new(a, a.saturating_add(s))
+/// Translate `(addr, size)`, in the address space of `chain`'s last node (the parent
+/// of `node`), to a CPU physical range through the `ranges` of every bus up to the
+/// root (devicetree spec 2.3.8): an empty `ranges` is identity, an absent one means
+/// the bus's children have no CPU address, and the whole range must fall in one
+/// window of each bus.
+pub fn translate<'a>(
+    chain: &[Node<'a>],
+    node: &'a str,
+    addr: u64,
+    size: u64,
+) -> Result<PhysRange, DtError<'a>> {
+    let mut r = PhysRange::from_size(addr, size).ok_or(DtError::RegWraps { node, addr, size })?;
+    for i in (1..chain.len()).rev() {
+        let (bus, parent) = (&chain[i], &chain[i - 1]);
+        let bus_name = display_name(bus);
+        let ranges = bus.prop("ranges").ok_or(DtError::NoRanges {
+            node,
+            bus: bus_name,
+        })?;
+        if ranges.is_empty() {
+            continue;
+        }
+        let (cac, csc) = cells(bus)?;
+        let (pac, _) = cells(parent)?;
+        let triple = 4 * (cac + pac + csc) as usize;
+        if !ranges.len().is_multiple_of(triple) {
+            return Err(DtError::BadRanges { bus: bus_name });
+        }
+        let mut hit = None;
+        for t in ranges.chunks_exact(triple) {
+            let mut j = 0;
+            // Cannot fail: the chunk holds exactly cac + pac + csc cells.
+            let child = fdt::read_cells(t, &mut j, cac).unwrap_or(0);
+            let to = fdt::read_cells(t, &mut j, pac).unwrap_or(0);
+            let len = fdt::read_cells(t, &mut j, csc).unwrap_or(0);
+            let Some(window) = PhysRange::from_size(child, len) else {
+                return Err(DtError::BadRanges { bus: bus_name });
+            };
+            if !window.contains(r.start) {
+                continue;
+            }
+            if r.end > window.end {
+                return Err(DtError::PartlyInRange {
+                    node,
+                    regs: r,
+                    bus: bus_name,
+                    window,
+                });
+            }
+            let start = to.checked_add(r.start - child);
+            hit = start.and_then(|s| PhysRange::from_size(s, r.size()));
+            if hit.is_none() {
+                return Err(DtError::BadRanges { bus: bus_name });
+            }
+            break;
+        }
+        r = hit.ok_or(DtError::NotInRanges {
+            node,
+            regs: r,
+            bus: bus_name,
+        })?;
+    }
+    Ok(r)
 }
 
-/// Read and check the boot information. `reserved` names ranges the heap must not
-/// touch (the image, the device tree itself); `pa_bits` is the implemented range.
+/// Every `reg` range of `node` (whose ancestors are `chain`), translated.
+fn regs_of<'a>(
+    chain: &[Node<'a>],
+    node: &Node<'a>,
+    mut f: impl FnMut(PhysRange, u64) -> Result<(), DtError<'a>>,
+) -> Result<(), DtError<'a>> {
+    let Some(reg) = node.prop("reg") else {
+        return Ok(());
+    };
+    let parent = chain.last().copied().unwrap_or(*node);
+    for (a, s) in reg_pairs(reg, cells(&parent)?, node.name)? {
+        f(translate(chain, node.name, a, s)?, s)?;
+    }
+    Ok(())
+}
+
+/// What `walk` calls for each node: (its ancestors, the node).
+type NodeVisitor<'a, 'f> = dyn FnMut(&[Node<'a>], &Node<'a>) -> Result<(), DtError<'a>> + 'f;
+
+/// Call `f(ancestors, node)` for every available node below `node`, depth first; a
+/// disabled node's subtree is skipped (its children are not usable either).
+fn walk<'a>(
+    node: Node<'a>,
+    chain: &mut [Node<'a>; fdt::MAX_DEPTH + 1],
+    depth: usize,
+    f: &mut NodeVisitor<'a, '_>,
+) -> Result<(), DtError<'a>> {
+    if depth > fdt::MAX_DEPTH {
+        return Ok(());
+    }
+    chain[depth] = node;
+    for child in node.children() {
+        if !child.is_available() {
+            continue;
+        }
+        f(&chain[..=depth], &child)?;
+        walk(child, chain, depth + 1, f)?;
+        chain[depth] = node;
+    }
+    Ok(())
+}
+
+fn string_prop<'a>(node: &Node<'a>, prop: &'a str) -> Result<Option<&'a str>, DtError<'a>> {
+    node.prop_string(prop)
+        .transpose()
+        .map_err(|why| DtError::BadString {
+            node: if node.name.is_empty() { "/" } else { node.name },
+            prop,
+            why,
+        })
+}
+
+/// Read and check the boot information. `image` is where rxen itself is loaded and
+/// `dtb` where the blob is; `pa_bits` is the implemented physical address range.
 pub fn parse<'a>(
     fdt: &Fdt<'a>,
-    reserved: &[(&'a str, PhysRange)],
+    image: PhysRange,
+    dtb: PhysRange,
     pa_bits: u8,
 ) -> Result<BootInfo<'a>, DtError<'a>> {
     let root = fdt.root();
-    let root_cells = cells(&root, "/")?;
+    cells(&root)?;
     let limit = if pa_bits >= 64 {
         u64::MAX
     } else {
@@ -130,103 +412,292 @@ pub fn parse<'a>(
     };
 
     let mut info = BootInfo {
-        banks: [PhysRange::new(0, 0); MAX_BANKS],
+        banks: [Bank {
+            reg: PhysRange::new(0, 0),
+            ram: PhysRange::new(0, 0),
+        }; MAX_BANKS],
         nr_banks: 0,
-        static_heap: PhysRange::new(0, 0),
+        heaps: [PhysRange::new(0, 0); MAX_HEAPS],
+        nr_heaps: 0,
+        reserved: [Reserved {
+            name: "",
+            range: PhysRange::new(0, 0),
+            no_map: false,
+        }; MAX_RESERVED],
+        nr_reserved: 0,
+        devices: [Device {
+            name: "",
+            regs: PhysRange::new(0, 0),
+        }; MAX_DEVICES],
+        nr_devices: 0,
         console: None,
+        disabled_console: None,
         bootargs: "",
+        bootargs_from: CmdlineFrom::Nothing,
+        dom0_bootargs: None,
     };
-    for node in root.children() {
-        let is_memory = node.prop_str("device_type") == Some("memory");
-        if !is_memory {
-            continue;
+
+    // Memory banks and the devices rxen reads, anywhere in the tree.
+    let mut chain = [root; fdt::MAX_DEPTH + 1];
+    walk(root, &mut chain, 0, &mut |chain, node| {
+        let under_reserved = chain.get(1).is_some_and(|n| n.name == "reserved-memory");
+        if node.prop_str("device_type") == Some("memory") && !under_reserved {
+            regs_of(chain, node, |bank, size| {
+                if size == 0 {
+                    return Err(DtError::EmptyBank { bank });
+                }
+                if bank.end > limit {
+                    return Err(DtError::BankBeyondPhys { bank, pa_bits });
+                }
+                if let Some(other) = info.banks().iter().find(|b| b.reg.overlaps(&bank)) {
+                    return Err(DtError::OverlappingBanks {
+                        a: other.reg,
+                        b: bank,
+                    });
+                }
+                if info.nr_banks == MAX_BANKS {
+                    return Err(DtError::TooManyBanks);
+                }
+                let mask = PAGE_SIZE - 1;
+                let start = bank.start.checked_add(mask).map_or(u64::MAX, |s| s & !mask);
+                let end = (bank.end & !mask).max(start);
+                info.banks[info.nr_banks] = Bank {
+                    reg: bank,
+                    ram: PhysRange::new(start, end),
+                };
+                info.nr_banks += 1;
+                Ok(())
+            })?;
+        } else if DEVICE_COMPATIBLES
+            .iter()
+            .any(|c| node.has_str("compatible", c))
+        {
+            regs_of(chain, node, |regs, _| {
+                add_device(&mut info, node.name, regs)
+            })?;
         }
-        let Some(reg) = node.prop("reg") else {
-            continue;
-        };
-        for (a, s) in reg_pairs(reg, root_cells, node.name)? {
-            let bank = range_of(a, s);
-            if s == 0 {
-                return Err(DtError::EmptyBank { bank });
-            }
-            if bank.end > limit || a.checked_add(s).is_none() {
-                return Err(DtError::BankBeyondPhys { bank, pa_bits });
-            }
-            if let Some(other) = info.banks().iter().find(|b| b.overlaps(&bank)) {
-                return Err(DtError::OverlappingBanks { a: *other, b: bank });
-            }
-            if info.nr_banks == MAX_BANKS {
-                return Err(DtError::TooManyBanks);
-            }
-            info.banks[info.nr_banks] = bank;
-            info.nr_banks += 1;
-        }
-    }
+        Ok(())
+    })?;
     if info.nr_banks == 0 {
         return Err(DtError::NoMemory);
     }
 
-    let chosen = fdt.find("/chosen").ok_or(DtError::NoStaticHeap)?;
-    info.bootargs = chosen.prop_str("bootargs").unwrap_or("");
+    // Reserved memory: the header's /memreserve/ list and /reserved-memory's children.
+    for (addr, size) in fdt.memreserve() {
+        if size == 0 {
+            continue;
+        }
+        let range =
+            PhysRange::from_size(addr, size).ok_or(DtError::BadMemReserve { addr, size })?;
+        add_reserved(&mut info, "/memreserve/", range, false)?;
+    }
+    if let Some(rm) = fdt.find("/reserved-memory").filter(|n| n.is_available()) {
+        let rchain = [root, rm];
+        for child in rm.children().filter(|c| c.is_available()) {
+            let no_map = child.prop("no-map").is_some();
+            regs_of(&rchain, &child, |range, _| {
+                add_reserved(&mut info, child.name, range, no_map)
+            })?;
+        }
+    }
 
+    let chosen = fdt.find("/chosen").ok_or(DtError::NoStaticHeap)?;
+    read_cmdline(&chosen, &mut info)?;
+
+    // The static heap: one or more banks, each in RAM and clear of everything else.
     let heap_prop = chosen
         .prop("xen,static-heap")
         .ok_or(DtError::NoStaticHeap)?;
-    let mut heaps =
-        reg_pairs(heap_prop, root_cells, "/chosen").map_err(|_| DtError::BadStaticHeap)?;
-    let (a, s) = heaps.next().ok_or(DtError::BadStaticHeap)?;
-    let heap = range_of(a, s);
-    if heaps.next().is_some() || heap.is_empty() || a % PAGE_SIZE != 0 || s % PAGE_SIZE != 0 {
-        return Err(DtError::BadStaticHeap);
-    }
-    if !info.banks().iter().any(|b| b.contains_range(&heap)) {
-        return Err(DtError::HeapOutsideMemory { heap });
-    }
-    if let Some((what, range)) = reserved.iter().find(|(_, r)| r.overlaps(&heap)) {
-        return Err(DtError::HeapOverlaps {
-            heap,
-            what,
-            range: *range,
-        });
-    }
-    info.static_heap = heap;
-
-    if let Some(stdout) = chosen
-        .prop_str("stdout-path")
-        .or_else(|| chosen.prop_str("linux,stdout-path"))
-    {
-        let path = stdout.split(':').next().unwrap_or(stdout);
-        // An alias first, then an absolute path.
-        let full = if path.starts_with('/') {
-            path
-        } else {
-            fdt.find("/aliases")
-                .and_then(|a| a.prop_str(path))
-                .unwrap_or(path)
-        };
-        let node = fdt
-            .find(full)
-            .filter(|_| full.starts_with('/'))
-            .ok_or(DtError::StdoutMissing { path })?;
-        if !node.has_str("compatible", "arm,pl011") {
-            return Err(DtError::ConsoleNotPl011 { path: full });
+    let heaps =
+        reg_pairs(heap_prop, cells(&root)?, "/chosen").map_err(|_| DtError::BadStaticHeapList)?;
+    for (a, s) in heaps {
+        let heap = PhysRange::from_size(a, s).ok_or(DtError::BadStaticHeap {
+            heap: PhysRange::new(a, u64::MAX),
+        })?;
+        if heap.is_empty() || a % PAGE_SIZE != 0 || s % PAGE_SIZE != 0 {
+            return Err(DtError::BadStaticHeap { heap });
         }
-        let parent_path = full.rsplit_once('/').map(|(p, _)| p).unwrap_or("");
-        let parent = fdt
-            .find(parent_path)
-            .ok_or(DtError::StdoutMissing { path })?;
-        let reg = node
-            .prop("reg")
-            .ok_or(DtError::ConsoleNotPl011 { path: full })?;
-        let (a, s) = reg_pairs(reg, cells(&parent, full)?, full)?
-            .next()
-            .ok_or(DtError::ConsoleNotPl011 { path: full })?;
-        info.console = Some(Console {
-            path: full,
-            regs: range_of(a, s),
-        });
+        if !info.ram().any(|b| b.contains_range(&heap)) {
+            return Err(DtError::HeapOutsideMemory { heap });
+        }
+        let loaded = [("image", image), ("device tree", dtb)];
+        let earlier = info.static_heaps().iter().map(|h| ("static heap", *h));
+        if let Some((what, range)) = loaded
+            .into_iter()
+            .chain(earlier)
+            .find(|(_, r)| r.overlaps(&heap))
+        {
+            return Err(DtError::HeapOverlaps { heap, what, range });
+        }
+        check_reserved(&info, "static heap", heap, false)?;
+        if info.nr_heaps == MAX_HEAPS {
+            return Err(DtError::TooManyHeaps);
+        }
+        info.heaps[info.nr_heaps] = heap;
+        info.nr_heaps += 1;
+    }
+    // The image must not sit on reserved memory; the blob may (boot loaders often
+    // reserve it), but not on memory that must never be mapped.
+    check_reserved(&info, "image", image, false)?;
+    check_reserved(&info, "device tree", dtb, true)?;
+
+    read_console(fdt, &chosen, &mut info)?;
+
+    for d in info.devices() {
+        if let Some(b) = info.banks().iter().find(|b| b.reg.overlaps(&d.regs)) {
+            return Err(DtError::DeviceInRam {
+                bank: b.reg,
+                device: d.name,
+                regs: d.regs,
+            });
+        }
     }
     Ok(info)
+}
+
+fn add_device<'a>(
+    info: &mut BootInfo<'a>,
+    name: &'a str,
+    regs: PhysRange,
+) -> Result<(), DtError<'a>> {
+    if info.nr_devices == MAX_DEVICES {
+        return Err(DtError::TooManyDevices);
+    }
+    info.devices[info.nr_devices] = Device { name, regs };
+    info.nr_devices += 1;
+    Ok(())
+}
+
+fn add_reserved<'a>(
+    info: &mut BootInfo<'a>,
+    name: &'a str,
+    range: PhysRange,
+    no_map: bool,
+) -> Result<(), DtError<'a>> {
+    if info.nr_reserved == MAX_RESERVED {
+        return Err(DtError::TooManyReserved);
+    }
+    info.reserved[info.nr_reserved] = Reserved {
+        name,
+        range,
+        no_map,
+    };
+    info.nr_reserved += 1;
+    Ok(())
+}
+
+/// `range` (the `what`) must not overlap reserved memory (only no-map reserved memory
+/// when `only_no_map`).
+fn check_reserved<'a>(
+    info: &BootInfo<'a>,
+    what: &'a str,
+    range: PhysRange,
+    only_no_map: bool,
+) -> Result<(), DtError<'a>> {
+    match info
+        .reserved()
+        .iter()
+        .find(|r| (r.no_map || !only_no_map) && r.range.overlaps(&range))
+    {
+        Some(r) => Err(DtError::OverlapsReserved {
+            what,
+            range,
+            name: r.name,
+            reserved: r.range,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Xen's command-line rules (docs/misc/arm/device-tree/booting.txt, "Command lines"):
+/// `xen,xen-bootargs` is the hypervisor's. Without it, `bootargs` is the hypervisor's
+/// only when dom0 has its own command line elsewhere (`xen,dom0-bootargs`, or a
+/// `multiboot,kernel` module under /chosen with a `bootargs`); otherwise `bootargs` is
+/// dom0's. Every one of these that is present must be one NUL-terminated UTF-8 string.
+fn read_cmdline<'a>(chosen: &Node<'a>, info: &mut BootInfo<'a>) -> Result<(), DtError<'a>> {
+    let xen = string_prop(chosen, "xen,xen-bootargs")?;
+    let dom0 = string_prop(chosen, "xen,dom0-bootargs")?;
+    let plain = string_prop(chosen, "bootargs")?;
+    let mut kernel_has_args = false;
+    for m in chosen.children() {
+        if m.has_str("compatible", "multiboot,kernel") {
+            kernel_has_args |= string_prop(&m, "bootargs")?.is_some_and(|a| !a.is_empty());
+        }
+    }
+    (info.bootargs, info.bootargs_from, info.dom0_bootargs) = match (xen, plain) {
+        (Some(x), _) => (
+            x,
+            CmdlineFrom::XenBootargs,
+            plain.filter(|_| dom0.is_none()),
+        ),
+        (None, Some(b)) if dom0.is_some() || kernel_has_args => (b, CmdlineFrom::Bootargs, None),
+        (None, b) => ("", CmdlineFrom::Nothing, b),
+    };
+    Ok(())
+}
+
+/// The console from `stdout-path` (or `linux,stdout-path`): an alias or an absolute
+/// path, options after ':' ignored. An empty one is treated as absent. A console that
+/// is disabled (or under a disabled bus) is left unused and reported in
+/// `disabled_console`, as Xen does (it warns and goes on without that UART).
+fn read_console<'a>(
+    fdt: &Fdt<'a>,
+    chosen: &Node<'a>,
+    info: &mut BootInfo<'a>,
+) -> Result<(), DtError<'a>> {
+    let stdout = match string_prop(chosen, "stdout-path")? {
+        Some(s) => Some(s),
+        None => string_prop(chosen, "linux,stdout-path")?,
+    };
+    let Some(stdout) = stdout.filter(|s| !s.is_empty()) else {
+        return Ok(());
+    };
+    let path = stdout.split(':').next().unwrap_or(stdout);
+    // An alias first, then an absolute path.
+    let full = if path.starts_with('/') {
+        path
+    } else {
+        fdt.find("/aliases")
+            .and_then(|a| a.prop_str(path))
+            .unwrap_or(path)
+    };
+    let mut chain = [fdt.root(); fdt::MAX_DEPTH + 1];
+    let (node, n) = fdt
+        .find_with_ancestors(full, &mut chain)
+        .filter(|_| full.starts_with('/'))
+        .ok_or(DtError::StdoutMissing { path })?;
+    let chain = &chain[..n];
+    if !node.is_available() || chain.iter().any(|a| !a.is_available()) {
+        info.disabled_console = Some(full);
+        return Ok(());
+    }
+    if !node.has_str("compatible", "arm,pl011") {
+        return Err(DtError::ConsoleNotPl011 { path: full });
+    }
+    let reg = node
+        .prop("reg")
+        .ok_or(DtError::ConsoleNotPl011 { path: full })?;
+    let parent = chain.last().copied().unwrap_or(node);
+    let (a, s) = reg_pairs(reg, cells(&parent)?, full)?
+        .next()
+        .ok_or(DtError::ConsoleNotPl011 { path: full })?;
+    let regs = translate(chain, full, a, s)?;
+    if regs.size() < PL011_REGS {
+        return Err(DtError::ConsoleTooSmall { path: full, regs });
+    }
+    add_device(info, full, regs)?;
+    info.console = Some(Console { path: full, regs });
+    Ok(())
+}
+
+/// The bytes setup must map to read a blob's header at `x0`: the header may cross a
+/// page boundary when the blob starts a few bytes before the end of a page.
+pub fn header_window(x0: u64) -> PhysRange {
+    let end = x0.saturating_add(40);
+    let end = end
+        .checked_next_multiple_of(PAGE_SIZE)
+        .unwrap_or(!(PAGE_SIZE - 1));
+    PhysRange::new(x0 & !(PAGE_SIZE - 1), end)
 }
 
 #[cfg(test)]

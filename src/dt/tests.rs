@@ -4,6 +4,8 @@ use super::*;
 use vm_fdt::FdtWriter;
 
 const IMAGE: PhysRange = PhysRange::new(0, 0x40000);
+/// Where the tests say the blob lies (r82sim's address for it).
+const DTB: PhysRange = PhysRange::new(0x7f00_0000, 0x7f01_0000);
 
 /// A platform description in the shape the FVP BaseR DTB has.
 struct Tree {
@@ -34,7 +36,8 @@ impl Tree {
         w.property_string("serial0", "/uart@9c090000").unwrap();
         w.end_node(aliases).unwrap();
         let chosen = w.begin_node("chosen").unwrap();
-        w.property_string("bootargs", self.bootargs).unwrap();
+        w.property_string("xen,xen-bootargs", self.bootargs)
+            .unwrap();
         if let Some(s) = self.stdout {
             w.property_string("stdout-path", s).unwrap();
         }
@@ -64,17 +67,23 @@ impl Tree {
 fn parse_tree(t: &Tree) -> Result<(PhysRange, usize, Option<Console<'static>>), String> {
     let blob: &'static [u8] = Box::leak(t.build().into_boxed_slice());
     let fdt = Fdt::new(blob).map_err(|e| e.to_string())?;
-    let info = parse(&fdt, &[("image", IMAGE)], 40).map_err(|e| e.to_string())?;
-    Ok((info.static_heap, info.banks().len(), info.console))
+    let info = parse(&fdt, IMAGE, DTB, 40).map_err(|e| e.to_string())?;
+    Ok((info.static_heaps()[0], info.banks().len(), info.console))
 }
 
 #[test]
 fn fvp_like_tree_gives_banks_heap_console_and_bootargs() {
     let blob = Tree::default().build();
     let fdt = Fdt::new(&blob).unwrap();
-    let info = parse(&fdt, &[("image", IMAGE)], 40).unwrap();
-    assert_eq!(info.banks(), &[PhysRange::new(0, 0x8000_0000)]);
-    assert_eq!(info.static_heap, PhysRange::new(0x1000_0000, 0x1100_0000));
+    let info = parse(&fdt, IMAGE, DTB, 40).unwrap();
+    assert_eq!(
+        info.ram().collect::<Vec<_>>(),
+        [PhysRange::new(0, 0x8000_0000)]
+    );
+    assert_eq!(
+        info.static_heaps(),
+        [PhysRange::new(0x1000_0000, 0x1100_0000)]
+    );
     assert_eq!(
         info.console,
         Some(Console {
@@ -117,7 +126,7 @@ fn absolute_stdout_path_and_no_stdout_path() {
 #[test]
 fn memory_rules_are_enforced_with_named_errors() {
     let cases: &[(Vec<(u64, u64)>, &str)] = &[
-        (vec![], "device tree: no memory node (device_type = \"memory\")"),
+        (vec![], "device tree: no memory node (device_type = \"memory\", status okay)"),
         (vec![(0, 0x8000_0000), (0x9000_0000, 0)], "device tree: memory bank [0x90000000, 0x90000000) is empty"),
         (
             vec![(0, 0x8000_0000), (0x7000_0000, 0x2000_0000)],
@@ -157,7 +166,7 @@ fn static_heap_rules_are_enforced_with_named_errors() {
     };
     assert_eq!(
         heap(None),
-        "device tree: /chosen has no xen,static-heap (rxen needs one heap range)"
+        "device tree: /chosen has no xen,static-heap (rxen needs at least one heap bank)"
     );
     assert_eq!(
         heap(Some(vec![0x20000, 0x40000])),
@@ -165,19 +174,27 @@ fn static_heap_rules_are_enforced_with_named_errors() {
     );
     assert_eq!(
         heap(Some(vec![0x7ff0_0000, 0x20_0000])),
-        "device tree: static heap [0x7ff00000, 0x80100000) is not inside one memory bank"
+        "device tree: static heap [0x7ff00000, 0x80100000) is not inside one memory bank (after rounding banks inward to 4 KiB)"
     );
     assert_eq!(
         heap(Some(vec![0x1000_0800, 0x1000])),
-        "device tree: xen,static-heap must be exactly one non-empty, 4 KiB aligned range"
+        "device tree: xen,static-heap bank [0x10000800, 0x10001800) is not a non-empty, 4 KiB aligned range"
     );
     assert_eq!(
         heap(Some(vec![0x1000_0000, 0])),
-        "device tree: xen,static-heap must be exactly one non-empty, 4 KiB aligned range"
+        "device tree: xen,static-heap bank [0x10000000, 0x10000000) is not a non-empty, 4 KiB aligned range"
     );
     assert_eq!(
-        heap(Some(vec![0x1000_0000, 0x1000, 0x2000_0000, 0x1000])),
-        "device tree: xen,static-heap must be exactly one non-empty, 4 KiB aligned range"
+        heap(Some(vec![0x1000_0000, 0x2000, 0x1000_1000, 0x1000])),
+        "device tree: static heap [0x10001000, 0x10002000) overlaps the static heap at [0x10000000, 0x10002000)"
+    );
+    assert_eq!(
+        heap(Some(vec![0x7f00_8000, 0x1000])),
+        "device tree: static heap [0x7f008000, 0x7f009000) overlaps the device tree at [0x7f000000, 0x7f010000)"
+    );
+    assert_eq!(
+        heap(Some(vec![0x1000_0000])),
+        "device tree: xen,static-heap is not a whole, non-empty list of (address, size) pairs"
     );
 }
 
@@ -227,6 +244,19 @@ fn header_errors_name_the_problem() {
             last_comp: 16
         })
     );
+    // A later version is read when it declares itself compatible with 16 or 17
+    // (devicetree spec 5.2); one that is not compatible is refused.
+    let mut later = blob.clone();
+    later[20..24].copy_from_slice(&18u32.to_be_bytes());
+    assert!(Fdt::new(&later).is_ok());
+    later[24..28].copy_from_slice(&18u32.to_be_bytes());
+    assert_eq!(
+        Fdt::new(&later).err(),
+        Some(FdtError::BadVersion {
+            version: 18,
+            last_comp: 18
+        })
+    );
     // Structure block running past totalsize.
     let mut bad = blob.clone();
     bad[36..40].copy_from_slice(&(blob.len() as u32).to_be_bytes());
@@ -264,6 +294,8 @@ fn structure_errors_are_found_before_any_query() {
     );
 }
 
+mod rules;
+
 mod fuzzish {
     use super::*;
     use proptest::prelude::*;
@@ -279,7 +311,7 @@ mod fuzzish {
             }
             let blob = &blob[..blob.len().min(cut.max(1) + 200)];
             if let Ok(fdt) = Fdt::new(blob) {
-                let _ = parse(&fdt, &[("image", IMAGE)], 40);
+                let _ = parse(&fdt, IMAGE, DTB, 40);
                 for n in fdt.root().children() {
                     let _ = n.props().count();
                 }

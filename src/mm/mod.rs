@@ -2,6 +2,7 @@
 //! Memory management on the EL2 MPU: the region table (`mpu`) and the address
 //! ranges it works with. No page tables exist on this profile: every mapping is an
 //! MPU region, identity-mapped.
+pub mod heap;
 pub mod mpu;
 pub mod range;
 

@@ -67,9 +67,67 @@ impl fmt::Debug for PhysRange {
     }
 }
 
+/// `range` minus every hole, as the ordered pieces left, each passed to `out`.
+pub fn subtract(range: PhysRange, holes: &[PhysRange], out: &mut impl FnMut(PhysRange)) {
+    if range.is_empty() {
+        return;
+    }
+    match holes.iter().position(|h| h.overlaps(&range)) {
+        None => out(range),
+        Some(i) => {
+            // The holes before i miss `range`, so they miss both pieces too.
+            let (hole, rest) = (holes[i], &holes[i + 1..]);
+            subtract(PhysRange::new(range.start, hole.start), rest, out);
+            subtract(PhysRange::new(hole.end, range.end), rest, out);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::PhysRange;
+    use super::{subtract, PhysRange};
+
+    fn pieces(r: PhysRange, holes: &[PhysRange]) -> Vec<PhysRange> {
+        let mut v = Vec::new();
+        subtract(r, holes, &mut |p| v.push(p));
+        v
+    }
+
+    #[test]
+    fn subtract_leaves_exactly_the_bytes_outside_every_hole_in_order() {
+        let r = PhysRange::new(0x1000, 0x9000);
+        assert_eq!(pieces(r, &[]), vec![r]);
+        // A hole inside, one over an edge, one outside, one covering all.
+        assert_eq!(
+            pieces(
+                r,
+                &[
+                    PhysRange::new(0x3000, 0x4000),
+                    PhysRange::new(0x8000, 0xa000),
+                    PhysRange::new(0xb000, 0xc000),
+                ]
+            ),
+            vec![
+                PhysRange::new(0x1000, 0x3000),
+                PhysRange::new(0x4000, 0x8000)
+            ]
+        );
+        assert_eq!(pieces(r, &[PhysRange::new(0, 0x10000)]), vec![]);
+        // Every byte: in a piece exactly when in the range and in no hole.
+        let holes = [
+            PhysRange::new(0x2800, 0x3000),
+            PhysRange::new(0x2000, 0x2900),
+        ];
+        let got = pieces(r, &holes);
+        for a in (0..0xa000).step_by(0x100) {
+            let want = r.contains(a) && !holes.iter().any(|h| h.contains(a));
+            assert_eq!(
+                got.iter().filter(|p| p.contains(a)).count(),
+                want as usize,
+                "{a:#x}"
+            );
+        }
+    }
 
     #[test]
     fn page_aligned_rounds_out_to_whole_pages() {

@@ -9,7 +9,6 @@ pub mod selftest;
 
 use core::fmt::Write;
 
-use linked_list_allocator::LockedHeap;
 use log::{error, info, warn};
 
 use crate::arch::head::BootMpuRecord;
@@ -17,9 +16,10 @@ use crate::arch::layout::Layout;
 use crate::arch::{mpu as hw, semihosting};
 use crate::bootargs;
 use crate::drivers::console;
-use crate::dt::{self, Fdt};
+use crate::dt::{self, CmdlineFrom, Fdt};
+use crate::mm::heap::MultiHeap;
 use crate::mm::mpu::{Attrs, MemType, MpuTable};
-use crate::mm::{live, PhysRange, PAGE_SIZE};
+use crate::mm::{live, PhysRange};
 use crate::platform::UART0_BASE;
 
 /// Exit statuses a run can end with.
@@ -37,8 +37,9 @@ pub mod status {
     pub const DOMAIN_FAILED: u32 = 5;
 }
 
+/// The heap: every `xen,static-heap` bank.
 #[global_allocator]
-static HEAP: LockedHeap = LockedHeap::empty();
+static HEAP: MultiHeap<{ dt::MAX_HEAPS }> = MultiHeap::new();
 
 /// The built-in FVP BaseR device tree (dts/fvp-baser.dts), used when x0 is 0.
 #[repr(C, align(8))]
@@ -187,17 +188,25 @@ fn init_setup(dtb: u64, record: &BootMpuRecord) -> Boot {
     let layout = Layout::get();
     let (blob, dtb_range) = find_dtb(dtb);
     let fdt = Fdt::new(blob).unwrap_or_else(|e| fatal("device tree", &e));
-    let reserved = [("image", layout.image()), ("device tree", dtb_range)];
-    let info = dt::parse(&fdt, &reserved, pa_bits).unwrap_or_else(|e| fatal("device tree", &e));
+    let info = dt::parse(&fdt, layout.image(), dtb_range, pa_bits)
+        .unwrap_or_else(|e| fatal("device tree", &e));
     let opts = bootargs::parse(info.bootargs).unwrap_or_else(|e| fatal("bootargs", &e));
     if let Some(level) = opts.log_level {
         log::set_max_level(level);
     }
-    info!("command line: {:?}", info.bootargs);
+    match info.bootargs_from {
+        CmdlineFrom::XenBootargs => info!("command line (xen,xen-bootargs): {:?}", info.bootargs),
+        CmdlineFrom::Bootargs => info!("command line (bootargs): {:?}", info.bootargs),
+        CmdlineFrom::Nothing => info!("command line: none (no /chosen/xen,xen-bootargs)"),
+    }
+    if let Some(args) = info.dom0_bootargs.filter(|a| !a.is_empty()) {
+        warn!("/chosen/bootargs {args:?} is dom0's under Xen's rules and not read: put rxen's options in xen,xen-bootargs");
+    }
 
-    match info.console {
-        Some(c) => {
-            let regs = c.regs.page_aligned();
+    match (info.console, info.disabled_console) {
+        (Some(c), _) => {
+            // The driver uses the first 4 KiB; the tree may give the device more.
+            let regs = c.driver_window().page_aligned();
             let base = live::with(|m| m.ioremap(regs, MemType::DeviceNgnrne))
                 .unwrap_or_else(|e| fatal("console", &e));
             if base != UART0_BASE {
@@ -205,33 +214,52 @@ fn init_setup(dtb: u64, record: &BootMpuRecord) -> Boot {
                 // names it as the console, so nothing else drives it.
                 unsafe { console::init(c.regs.start) };
             }
-            info!("console: {} at {:#x}", c.path, c.regs.start);
+            info!(
+                "console: {} at {:#x} (device range {}, {} mapped)",
+                c.path, c.regs.start, c.regs, regs
+            );
         }
-        None => {
+        (None, Some(path)) => warn!(
+            "console {path} is disabled (status): not used; keeping the early console on UART0 at {UART0_BASE:#x}"
+        ),
+        (None, None) => {
             warn!("device tree has no stdout-path: keeping the console on UART0 at {UART0_BASE:#x}")
         }
     }
 
-    let domains = build_domains(
-        &fdt,
-        &info,
-        &[("image", layout.image()), ("device tree", dtb_range)],
-    );
-    map_ram_banks(info.banks());
-    let heap = info.static_heap;
-    live::with(|m| m.map(heap, Attrs::DATA)).unwrap_or_else(|e| fatal("static heap", &e));
-    // SAFETY: the heap range is inside a memory bank, overlaps neither the image nor
-    // the device tree (checked by dt::parse), is now mapped read-write, and is given to
-    // the allocator alone.
-    unsafe {
-        HEAP.lock()
-            .init(heap.start as *mut u8, heap.size() as usize)
-    };
-    let probe: alloc::vec::Vec<PhysRange> = info.banks().to_vec();
+    for r in info.reserved() {
+        info!(
+            "reserved memory: {} {}{}",
+            r.name,
+            r.range,
+            if r.no_map {
+                " (no-map: never mapped)"
+            } else {
+                ""
+            }
+        );
+    }
+    let domains = build_domains(&fdt, &info, layout.image(), dtb_range);
+    map_ram_banks(&info);
+    for (i, &heap) in info.static_heaps().iter().enumerate() {
+        live::with(|m| m.map(heap, Attrs::DATA)).unwrap_or_else(|e| fatal("static heap", &e));
+        // SAFETY: the bank is inside RAM, overlaps neither the image, the device tree,
+        // reserved memory nor another bank (checked by dt::parse), is now mapped
+        // read-write, and is given to the allocator alone.
+        let added = unsafe { HEAP.add(heap.start as *mut u8, heap.size() as usize) };
+        if !added {
+            fatal(
+                "static heap",
+                &format_args!("bank {i} {heap}: no heap slot left"),
+            );
+        }
+        info!("heap bank {i}: {heap} ({} KiB)", heap.size() >> 10);
+    }
+    let probe: alloc::vec::Vec<PhysRange> = info.ram().collect();
+    let (banks, free) = HEAP.stats();
     info!(
-        "heap: {heap} ({} KiB), {} bytes free after a first allocation",
-        heap.size() >> 10,
-        HEAP.lock().free()
+        "heap: {} ({banks} banks), {free} bytes free after a first allocation",
+        info.static_heaps()[0]
     );
     drop(probe);
 
@@ -242,50 +270,82 @@ fn init_setup(dtb: u64, record: &BootMpuRecord) -> Boot {
     }
 }
 
-/// Map every RAM bank read-write, execute-never, except banks that already hold a
-/// mapping (the image's, the device tree's): those are reached through the regions
-/// already there. A bank that cannot get a region stops the boot with the reason.
-/// Read /chosen/domU* and build the domains, before the RAM banks are mapped for
-/// rxen (a domain's memory must stay out of rxen's own regions).
+/// Read /chosen/domU* and build the domains, before the RAM is mapped for rxen (a
+/// domain's memory must stay out of rxen's own regions). Domains must avoid the
+/// image, the device tree, every heap bank and reserved memory.
 #[link_section = ".init.text"]
-fn build_domains(fdt: &Fdt<'_>, info: &dt::BootInfo<'_>, taken: &[(&str, PhysRange)]) -> usize {
+fn build_domains(
+    fdt: &Fdt<'_>,
+    info: &dt::BootInfo<'_>,
+    image: PhysRange,
+    dtb: PhysRange,
+) -> usize {
     let mut configs = [None; crate::domain::config::MAX_DOMAINS];
     let n = dt::domains::parse_domains(fdt, &mut configs).unwrap_or_else(|e| fatal("domains", &e));
     if n == 0 {
         return 0;
     }
-    let mut all = [("", PhysRange::new(0, 0)); 8];
+    let mut taken = [("", PhysRange::new(0, 0)); 48];
     let mut k = 0;
-    for t in taken
-        .iter()
-        .chain(core::iter::once(&("static heap", info.static_heap)))
-    {
-        if k < all.len() {
-            all[k] = *t;
+    let mut add = |what, r| {
+        if k < taken.len() {
+            taken[k] = (what, r);
             k += 1;
         }
+    };
+    add("image", image);
+    add("device tree", dtb);
+    for &h in info.static_heaps() {
+        add("static heap", h);
     }
-    crate::domain::vm::build(&configs[..n], info.banks(), &all[..k])
+    for r in info.reserved() {
+        add("reserved memory", r.range);
+    }
+    let mut ram = [PhysRange::new(0, 0); dt::MAX_BANKS];
+    let mut nr = 0;
+    for r in info.ram().take(ram.len()) {
+        ram[nr] = r;
+        nr += 1;
+    }
+    crate::domain::vm::build(&configs[..n], &ram[..nr], &taken[..k])
         .unwrap_or_else(|e| fatal("domains", &e))
 }
 
+/// Map the RAM read-write, execute-never: every bank's whole pages (a bank that is not
+/// 4 KiB aligned is rounded inward), minus no-map reserved memory. A piece that already
+/// holds a mapping (the image's, the device tree's) is reached through the regions
+/// already there. A piece that cannot get a region stops the boot with the reason.
 #[link_section = ".init.text"]
-fn map_ram_banks(banks: &[PhysRange]) {
-    for (i, bank) in banks.iter().enumerate() {
-        let aligned = bank.page_aligned();
-        let occupied = live::with(|m| m.table().iter().any(|(_, r)| r.range.overlaps(&aligned)));
-        if occupied {
-            info!("memory bank {i}: {bank} ({} MiB), holds the image or device tree: not mapped whole", bank.size() >> 20);
-            continue;
-        }
-        match live::with(|m| m.map(aligned, Attrs::DATA)) {
-            Ok(index) => info!(
-                "memory bank {i}: {bank} ({} MiB) mapped as MPU region {index}",
-                bank.size() >> 20
-            ),
-            Err(e) => fatal("memory banks", &format_args!("memory bank {i} {bank}: {e}")),
+fn map_ram_banks(info: &dt::BootInfo) {
+    for (i, bank) in info.banks().iter().enumerate() {
+        if bank.ram != bank.reg {
+            warn!(
+                "memory bank {i}: {} is not 4 KiB aligned: using {} (no whole page: nothing)",
+                bank.reg, bank.ram
+            );
         }
     }
+    let mut piece = 0;
+    info.mappable_ram(|range| {
+        let bank = info
+            .banks()
+            .iter()
+            .position(|b| b.ram.contains_range(&range))
+            .unwrap_or(piece);
+        piece += 1;
+        let occupied = live::with(|m| m.table().iter().any(|(_, r)| r.range.overlaps(&range)));
+        if occupied {
+            info!("memory bank {bank}: {range} ({} MiB), holds the image or device tree: not mapped whole", range.size() >> 20);
+            return;
+        }
+        match live::with(|m| m.map(range, Attrs::DATA)) {
+            Ok(index) => info!(
+                "memory bank {bank}: {range} ({} MiB) mapped as MPU region {index}",
+                range.size() >> 20
+            ),
+            Err(e) => fatal("memory banks", &format_args!("memory bank {bank} {range}: {e}")),
+        }
+    });
 }
 
 /// The device tree blob and its range: the one at x0, or the built-in one when x0 is
@@ -306,13 +366,12 @@ fn find_dtb(x0: u64) -> (&'static [u8], PhysRange) {
             &format_args!("x0 = {x0:#x} is not 8-byte aligned"),
         );
     }
-    let page = x0 & !(PAGE_SIZE - 1);
-    let header = PhysRange::new(page, page + PAGE_SIZE);
+    // The 40-byte header may cross into the next page.
+    let header = dt::header_window(x0);
     live::with(|m| m.map(header, Attrs::RODATA))
         .unwrap_or_else(|e| fatal("device tree header", &e));
-    let avail = (header.end - x0).min(40) as usize;
-    // SAFETY: [x0, x0 + avail) lies in the page just mapped read-only; it is only read.
-    let head = unsafe { core::slice::from_raw_parts(x0 as *const u8, avail) };
+    // SAFETY: [x0, x0 + 40) lies in the pages just mapped read-only; it is only read.
+    let head = unsafe { core::slice::from_raw_parts(x0 as *const u8, 40) };
     let total = match Fdt::new(head) {
         Err(dt::FdtError::BadTotalSize { total, .. }) => total as u64,
         Err(e) => fatal("device tree", &format_args!("at x0 = {x0:#x}: {e}")),

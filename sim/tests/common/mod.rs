@@ -103,3 +103,66 @@ pub fn exception_log(m: &Machine) -> Vec<[u64; 5]> {
 pub fn u64_at(m: &Machine, a: u64) -> u64 {
     u64::from_le_bytes(m.read_mem(a, 8).unwrap().try_into().unwrap())
 }
+
+/// Compile device-tree source with dtc (`-V 16` and the like in `args`).
+pub fn dtc(src: &str, args: &[&str]) -> Vec<u8> {
+    use std::io::Write;
+    let mut child = Command::new("dtc")
+        .args(["-I", "dts", "-O", "dtb", "-q"])
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("dtc (Debian package device-tree-compiler)");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(src.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "dtc refused:\n{src}");
+    out.stdout
+}
+
+/// Decompile a blob to source.
+pub fn dts_of(blob: &[u8]) -> String {
+    use std::io::Write;
+    let mut child = Command::new("dtc")
+        .args(["-I", "dtb", "-O", "dts", "-q"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("dtc (Debian package device-tree-compiler)");
+    child.stdin.take().unwrap().write_all(blob).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// `blob` with `/chosen/xen,xen-bootargs = args` added: rxen's command line under
+/// Xen's bindings (r82sim's `--bootargs` sets `/chosen/bootargs`, dom0's).
+pub fn with_xen_bootargs(blob: &[u8], args: &str) -> Vec<u8> {
+    let src = dts_of(blob);
+    let quoted = args.replace('\\', "\\\\").replace('"', "\\\"");
+    let src = src.replacen(
+        "chosen {",
+        &format!("chosen {{\n\t\txen,xen-bootargs = \"{quoted}\";"),
+        1,
+    );
+    assert!(src.contains("xen,xen-bootargs"), "no /chosen in\n{src}");
+    dtc(&src, &[])
+}
+
+/// Boot rxen with `blob` at x0 on a machine with `regions` EL2 MPU regions.
+pub fn boot_blob(blob: Vec<u8>, regions: u8) -> (Machine, Outcome) {
+    let mut m = Machine::new(Config {
+        mpu_regions: regions,
+        max_insns: 200_000_000,
+        ..Config::default()
+    })
+    .unwrap();
+    m.load_elf(&rxen(), DtbChoice::Blob(blob)).unwrap();
+    let o = m.run();
+    (m, o)
+}
