@@ -95,6 +95,8 @@ pub struct Config {
     pub uart_echo: [Option<Box<dyn Write>>; 3],
     /// EL1 MPU regions implemented (MPUIR_EL1).
     pub el1_mpu_regions: u8,
+    /// Where the device tree is loaded (x0 points here); 8-byte aligned.
+    pub dtb_addr: u64,
     /// The byte DRAM reads as where nothing was loaded (`None`: zero). Filled lazily,
     /// one TLB page at its first access, so a 2 GiB DRAM costs nothing until used.
     pub fill: Option<u8>,
@@ -118,6 +120,7 @@ impl Default for Config {
             uart_echo: [None, None, None],
             el1_mpu_regions: 16,
             fill: Some(DEFAULT_FILL),
+            dtb_addr: DTB_ADDR,
         }
     }
 }
@@ -297,6 +300,7 @@ pub struct Machine {
     entry: u64,
     x0: u64,
     symbols: Vec<(String, u64)>,
+    dtb_addr: u64,
     /// Functions of the image: (name, address, size).
     functions: Vec<(String, u64, u64)>,
 }
@@ -411,6 +415,7 @@ impl Machine {
             entry: 0,
             x0: 0,
             symbols: Vec::new(),
+            dtb_addr: cfg.dtb_addr,
             functions: Vec::new(),
         })
     }
@@ -673,8 +678,12 @@ impl Machine {
                     blob.len()
                 ));
             }
-            self.load_data(DTB_ADDR, &blob)?;
-            self.x0 = DTB_ADDR;
+            let at = self.dtb_addr;
+            if !at.is_multiple_of(8) {
+                return Err(format!("device tree address {at:#x} is not 8-byte aligned"));
+            }
+            self.load_data(at, &blob)?;
+            self.x0 = at;
         }
         self.uc
             .reg_write(RegisterARM64::X0, self.x0)

@@ -28,6 +28,9 @@ struct Cli {
     /// Pass x0 = 0 (no device tree), as the FVP does with -a.
     #[arg(long, conflicts_with_all = ["dtb", "bootargs", "xen_bootargs"])]
     no_dtb: bool,
+    /// Load the device tree at ADDR (8-byte aligned; default 0x7f000000) and pass it in x0.
+    #[arg(long, value_name = "ADDR")]
+    dtb_addr: Option<String>,
     /// Set /chosen/bootargs of the device tree passed to the image (under Xen's
     /// bindings, the command line of dom0 or a plain kernel).
     #[arg(long, value_name = "STR")]
@@ -175,7 +178,14 @@ fn main() {
         let bytes = std::fs::read(file).unwrap_or_else(|e| fail(format!("--data {file}: {e}")));
         data.push((addr, bytes));
     }
+    let dtb_addr = match cli.dtb_addr.as_deref() {
+        None => r82sim::machine::DTB_ADDR,
+        Some(a) => {
+            parse_num(a).unwrap_or_else(|| fail(format!("--dtb-addr {a:?}: expected an address")))
+        }
+    };
     let cfg = Config {
+        dtb_addr,
         mpu_regions: cli.mpu_regions,
         el1_mpu_regions: cli.el1_mpu_regions,
         uart_echo,

@@ -354,3 +354,28 @@ fn heaps_on_reserved_memory_are_refused_naming_both() {
         "the static heap at [0x10000000, 0x11000000) overlaps reserved memory fw@10000000 at [0x10800000, 0x10801000)",
     );
 }
+
+/// A tree at any 8-byte-aligned x0: here 8 bytes before the end of a page, so that the
+/// header itself crosses into the next page (rxen maps both).
+#[test]
+fn a_device_tree_whose_header_crosses_a_page_boots() {
+    use r82sim::machine::{Config, DtbChoice};
+    let blob = dtc(&yocto_baser(HEAP, ""), &[]);
+    for at in [0x7f00_0ff8u64, 0x7f00_1008] {
+        let mut m = Machine::new(Config {
+            dtb_addr: at,
+            max_insns: 200_000_000,
+            ..Config::default()
+        })
+        .unwrap();
+        m.load_elf(&common::rxen(), DtbChoice::Blob(blob.clone()))
+            .unwrap();
+        let o = m.run();
+        let out = m.console_text();
+        assert_eq!(o.status, 0, "x0 = {at:#x}: {:?}\n{out}", o.reason);
+        assert!(
+            out.contains(&format!("device tree: {} bytes at {at:#x}", blob.len())),
+            "{out}"
+        );
+    }
+}
