@@ -16,6 +16,7 @@ pub mod exception;
 pub mod machine;
 pub mod mpu;
 pub mod profile;
+pub mod semihosting;
 pub mod stop;
 pub mod syndrome;
 pub mod sysregs;

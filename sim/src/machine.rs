@@ -95,6 +95,11 @@ pub struct Config {
     pub uart_echo: [Option<Box<dyn Write>>; 3],
     /// EL1 MPU regions implemented (MPUIR_EL1).
     pub el1_mpu_regions: u8,
+    /// The only host directory semihosting may open files in (None: host files are
+    /// refused, as an image must not read the host by default).
+    pub semihosting_dir: Option<std::path::PathBuf>,
+    /// SYS_GET_CMDLINE's answer (the FVP's cluster0.cpu0.semihosting-cmd_line).
+    pub semihosting_cmdline: String,
     /// Where the device tree is loaded (x0 points here); 8-byte aligned.
     pub dtb_addr: u64,
     /// The byte DRAM reads as where nothing was loaded (`None`: zero). Filled lazily,
@@ -121,6 +126,8 @@ impl Default for Config {
             el1_mpu_regions: 16,
             fill: Some(DEFAULT_FILL),
             dtb_addr: DTB_ADDR,
+            semihosting_dir: None,
+            semihosting_cmdline: String::new(),
         }
     }
 }
@@ -162,6 +169,9 @@ struct State {
     /// One bit per TLB page of DRAM: holds the fill pattern or loaded data already.
     touched: Vec<u64>,
     uart_out: [Vec<u8>; 4],
+    semihosting: crate::semihosting::Semihosting,
+    /// Semihosting stderr output.
+    stderr: Vec<u8>,
     uart_echo: [Option<Box<dyn Write>>; 3],
     sctlr: u64,
     vbar_set: bool,
@@ -328,6 +338,11 @@ impl Machine {
             fill: cfg.fill,
             touched: vec![0; (DRAM_SIZE / PAGE / 64) as usize],
             uart_out: Default::default(),
+            semihosting: crate::semihosting::Semihosting::new(
+                cfg.semihosting_dir.clone(),
+                cfg.semihosting_cmdline.clone(),
+            ),
+            stderr: Vec::new(),
             uart_echo: cfg.uart_echo,
             sctlr: 0,
             vbar_set: false,
@@ -902,12 +917,6 @@ impl Machine {
         Some(u32::from_le_bytes(b))
     }
 
-    fn read_u64(&self, addr: u64) -> u64 {
-        let mut b = [0u8; 8];
-        let _ = self.uc.mem_read(addr, &mut b);
-        u64::from_le_bytes(b)
-    }
-
     fn el(&self) -> u8 {
         current_el(&self.uc)
     }
@@ -1266,70 +1275,56 @@ impl Machine {
         self.take(cause, pc, Some(addr))
     }
 
-    /// Arm semihosting at `epc` (HLT #0xF000): w0 = operation, x1 = parameter.
+    /// Arm semihosting at `epc` (HLT #0xF000): w0 = operation, x1 = parameter. The
+    /// calls themselves are `semihosting::Semihosting`'s; here only the plumbing.
     fn semihosting(&mut self, epc: u64) -> Result<(), String> {
-        let op = self.uc.reg_read(RegisterARM64::X0).map_err(host("x0"))? & 0xffff_ffff;
+        let op = (self.uc.reg_read(RegisterARM64::X0).map_err(host("x0"))? & 0xffff_ffff) as u32;
         let arg = self.uc.reg_read(RegisterARM64::X1).map_err(host("x1"))?;
-        let ret: u64 = match op {
-            // SYS_OPEN: only ":tt" (the console) exists.
-            0x01 => {
-                let name_ptr = self.read_u64(arg);
-                let mode = self.read_u64(arg + 8);
-                let len = self.read_u64(arg + 16).min(256) as usize;
-                let name = self.uc.mem_read_as_vec(name_ptr, len).unwrap_or_default();
-                if name == b":tt" {
-                    1 + mode / 4
-                } else {
-                    u64::MAX
-                }
-            }
-            0x02 => 0, // SYS_CLOSE
-            0x03 => {
-                let mut c = [0u8];
-                let _ = self.uc.mem_read(arg, &mut c);
-                self.uc.get_data_mut().emit(&c);
-                0
-            }
-            0x04 => {
-                let mut out = Vec::new();
-                let mut a = arg;
-                let mut c = [0u8];
-                while self.uc.mem_read(a, &mut c).is_ok() && c[0] != 0 && out.len() < 1 << 20 {
-                    out.push(c[0]);
-                    a += 1;
-                }
-                self.uc.get_data_mut().emit(&out);
-                0
-            }
-            0x05 => {
-                let ptr = self.read_u64(arg + 8);
-                let len = self.read_u64(arg + 16).min(1 << 20) as usize;
-                let data = self.uc.mem_read_as_vec(ptr, len).unwrap_or_default();
-                self.uc.get_data_mut().emit(&data);
-                0
-            }
-            0x09 => 1, // SYS_ISTTY
-            0x10 => self.uc.get_data().insns / (INSNS_PER_TICK * COUNTER_HZ / 100), // SYS_CLOCK, centiseconds
-            0x18 | 0x20 => {
-                let reason = self.read_u64(arg);
-                let status = self.read_u64(arg + 8);
-                self.uc.get_data_mut().stop = Some(StopReason::Exit { status, reason });
-                0
-            }
-            0x30 => self.uc.get_data().insns / INSNS_PER_TICK, // SYS_ELAPSED
-            0x31 => COUNTER_HZ,                                // SYS_TICKFREQ
-            other => {
-                eprintln!("r82sim: semihosting operation {other:#x} is not supported");
-                u64::MAX
-            }
+        let ticks = self.uc.get_data().insns / INSNS_PER_TICK;
+        let clock = crate::semihosting::Clock {
+            ticks,
+            tick_hz: COUNTER_HZ,
+            // Deterministic: the FVP's epoch is the host's; r82sim's is fixed.
+            unix_time: 0,
         };
+        let mut sh = std::mem::replace(
+            &mut self.uc.get_data_mut().semihosting,
+            crate::semihosting::Semihosting::new(None, String::new()),
+        );
+        let effect = sh.call(op, arg, &mut MemView(self), clock);
+        self.uc.get_data_mut().semihosting = sh;
+        for (stream, bytes) in effect.output {
+            match stream {
+                crate::semihosting::Stream::Stdout => self.uc.get_data_mut().emit(&bytes),
+                crate::semihosting::Stream::Stderr => {
+                    self.uc.get_data_mut().stderr.extend_from_slice(&bytes);
+                    let mut e = std::io::stderr();
+                    let _ = e.write_all(&bytes);
+                    let _ = e.flush();
+                }
+            }
+        }
+        if let Some(w) = effect.warning {
+            eprintln!("r82sim: {w}");
+        }
+        if let Some(exit) = effect.exit {
+            self.uc.get_data_mut().stop = Some(StopReason::Exit {
+                status: exit.subcode,
+                reason: exit.reason,
+            });
+        }
         self.uc
-            .reg_write(RegisterARM64::X0, ret)
+            .reg_write(RegisterARM64::X0, effect.ret)
             .map_err(host("x0"))?;
         self.uc
             .reg_write(RegisterARM64::PC, epc + 4)
             .map_err(host("pc"))?;
         Ok(())
+    }
+
+    /// What the image wrote to semihosting's stderr handle (also on r82sim's stderr).
+    pub fn semihosting_stderr(&self) -> &[u8] {
+        &self.uc.get_data().stderr
     }
 
     /// Everything the image printed (UART0 and semihosting).
@@ -1442,6 +1437,26 @@ impl Machine {
             "mpu": { "implemented": mpu.count(), "regions": regions },
             "strict_warnings": s.strict.warnings,
         })
+    }
+}
+
+/// Physical memory as semihosting sees it: the debugger's view (no MPU), with the
+/// fill pattern on pages nothing touched yet.
+struct MemView<'m>(&'m mut Machine);
+
+impl crate::semihosting::GuestMemory for MemView<'_> {
+    fn read(&self, addr: u64, buf: &mut [u8]) -> bool {
+        match self.0.read_mem(addr, buf.len()) {
+            Some(v) => {
+                buf.copy_from_slice(&v);
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn write(&mut self, addr: u64, data: &[u8]) -> bool {
+        self.0.load_data(addr, data).is_ok()
     }
 }
 

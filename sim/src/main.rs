@@ -57,6 +57,12 @@ struct Cli {
     /// "zero".
     #[arg(long, value_name = "BYTE|zero", default_value = "0xa5")]
     fill: String,
+    /// Let semihosting open host files inside DIR only (default: host files are refused).
+    #[arg(long, value_name = "DIR")]
+    semihosting_dir: Option<PathBuf>,
+    /// What SYS_GET_CMDLINE returns (the FVP's cluster0.cpu0.semihosting-cmd_line).
+    #[arg(long, value_name = "STR", default_value = "")]
+    semihosting_cmdline: String,
     /// EL1 MPU regions implemented (MPUIR_EL1), 1..=255.
     #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u8).range(1..))]
     el1_mpu_regions: u8,
@@ -186,6 +192,8 @@ fn main() {
     };
     let cfg = Config {
         dtb_addr,
+        semihosting_dir: cli.semihosting_dir.clone(),
+        semihosting_cmdline: cli.semihosting_cmdline.clone(),
         mpu_regions: cli.mpu_regions,
         el1_mpu_regions: cli.el1_mpu_regions,
         uart_echo,

@@ -401,3 +401,31 @@ fn a_virtual_serror_is_taken_at_el1_when_unmasked_and_clears_vse() {
     assert_eq!(log.len(), 1);
     assert_eq!(log[0][0] & 0xffff, 2, "the HVC from the SError handler");
 }
+
+#[test]
+fn semihosting_stderr_is_not_the_console_and_the_other_calls_answer_as_specified() {
+    let cfg = Config {
+        semihosting_cmdline: "image -v".into(),
+        ..small()
+    };
+    let (m, o) = run(&image("semihosting_handles"), cfg);
+    assert_eq!(o.status, 0, "{:?}", o.reason);
+    assert_eq!(
+        m.console_text(),
+        "out\n",
+        "only stdout reaches the console stream"
+    );
+    assert_eq!(m.semihosting_stderr(), b"err\n");
+    assert_eq!(u64_at(&m, 0x20800), 0, "SYS_WRITE: nothing left unwritten");
+    assert_eq!(u64_at(&m, 0x20808), 1, "SYS_ISTTY(:tt)");
+    assert_eq!(u64_at(&m, 0x20810), 100_000_000, "SYS_TICKFREQ");
+    let elapsed = u64_at(&m, 0x20818);
+    assert!(
+        elapsed > 0 && elapsed < o.insns,
+        "SYS_ELAPSED in ticks: {elapsed}"
+    );
+    assert_eq!(u64_at(&m, 0x20820), 0, "SYS_GET_CMDLINE succeeded");
+    assert_eq!(m.read_mem(0x20a00, 9).unwrap(), b"image -v\0");
+    assert_eq!(u64_at(&m, 0x20828), u64::MAX, "unknown operation: -1");
+    assert_eq!(u64_at(&m, 0x20830), 22, "SYS_ERRNO: EINVAL");
+}
