@@ -54,7 +54,7 @@ impl Boot {
 }
 
 fn read_fdt(dtb: usize) -> Result<Fdt<'static>, FdtError> {
-    if dtb == 0 || dtb % 8 != 0 {
+    if dtb == 0 || !dtb.is_multiple_of(8) {
         return Err(FdtError::BadAddress);
     }
     // SAFETY: the boot protocol puts a device tree at x0, inside this domain's memory,

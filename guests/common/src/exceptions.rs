@@ -102,7 +102,11 @@ pub const EC_BRK64: u8 = 0x3c;
 
 impl Syndrome {
     pub fn new(esr: u64) -> Self {
-        Self { esr, ec: ((esr >> 26) & 0x3f) as u8, iss: (esr & 0x1ff_ffff) as u32 }
+        Self {
+            esr,
+            ec: ((esr >> 26) & 0x3f) as u8,
+            iss: (esr & 0x1ff_ffff) as u32,
+        }
     }
 
     pub fn ec_name(&self) -> &'static str {
@@ -127,7 +131,10 @@ impl Syndrome {
     }
 
     pub fn is_abort(&self) -> bool {
-        matches!(self.ec, EC_IABT_LOWER | EC_IABT_SAME | EC_DABT_LOWER | EC_DABT_SAME)
+        matches!(
+            self.ec,
+            EC_IABT_LOWER | EC_IABT_SAME | EC_DABT_LOWER | EC_DABT_SAME
+        )
     }
 
     /// Data/instruction fault status code (ISS[5:0]) of an abort.
@@ -210,14 +217,17 @@ pub fn report(f: &Frame, s: &Syndrome) {
 #[no_mangle]
 extern "C" fn xg_handle_exception(f: &mut Frame) {
     let s = Syndrome::new(f.esr);
-    COUNT.store(COUNT.load(Ordering::Relaxed).wrapping_add(1), Ordering::Relaxed);
+    COUNT.store(
+        COUNT.load(Ordering::Relaxed).wrapping_add(1),
+        Ordering::Relaxed,
+    );
     LAST_ESR.store(f.esr, Ordering::Relaxed);
     LAST_FAR.store(f.far, Ordering::Relaxed);
     LAST_ELR.store(f.elr, Ordering::Relaxed);
     if QUIET.load(Ordering::Relaxed) == 0 {
         report(f, &s);
     }
-    if f.kind % 4 != 0 {
+    if !f.kind.is_multiple_of(4) {
         // IRQ/FIQ/SError: nothing to skip; an interrupt we did not unmask is the
         // hypervisor's doing, an SError is reported and survived.
         return;

@@ -128,7 +128,11 @@ impl<'a> Fdt<'a> {
     /// The root node.
     pub fn root(&self) -> Option<Node<'a>> {
         match self.token(0)? {
-            (Token::Begin(name), body) => Some(Node { fdt: *self, name, body }),
+            (Token::Begin(name), body) => Some(Node {
+                fdt: *self,
+                name,
+                body,
+            }),
             _ => None,
         }
     }
@@ -142,7 +146,14 @@ impl<'a> Fdt<'a> {
             let (tok, next) = self.token(off)?;
             match tok {
                 Token::Begin(name) => {
-                    if let Some(r) = f(depth, Node { fdt: *self, name, body: next }) {
+                    if let Some(r) = f(
+                        depth,
+                        Node {
+                            fdt: *self,
+                            name,
+                            body: next,
+                        },
+                    ) {
                         return Some(r);
                     }
                     depth += 1;
@@ -201,7 +212,10 @@ impl<'a> Fdt<'a> {
                 .and_then(|v| be32(v, 0))
                 .map(|v| v as usize)
         };
-        (get("#address-cells").unwrap_or(2), get("#size-cells").unwrap_or(1))
+        (
+            get("#address-cells").unwrap_or(2),
+            get("#size-cells").unwrap_or(1),
+        )
     }
 }
 

@@ -106,8 +106,8 @@ pub fn sched_block() -> i64 {
 /// hypervisor refused (the negative errno).
 pub fn shutdown(reason: ShutdownReason) -> i64 {
     let arg: u32 = reason as u32; // struct sched_shutdown { unsigned int reason; }
-    // SAFETY: the hypervisor reads the 4-byte struct from our stack, which stays live
-    // for the call.
+                                  // SAFETY: the hypervisor reads the 4-byte struct from our stack, which stays live
+                                  // for the call.
     unsafe {
         hypercall(
             SCHED_OP,
@@ -123,7 +123,11 @@ pub fn shutdown(reason: ShutdownReason) -> i64 {
 /// Shutdown with `reason`; if the hypervisor returns, say so and park in WFI.
 pub fn shutdown_or_park(reason: ShutdownReason) -> ! {
     let rc = shutdown(reason);
-    crate::println!("guest: SCHEDOP_shutdown({:?}) returned {}; parking", reason, rc);
+    crate::println!(
+        "guest: SCHEDOP_shutdown({:?}) returned {}; parking",
+        reason,
+        rc
+    );
     park()
 }
 

@@ -23,7 +23,7 @@ fn main(boot: &Boot) -> ! {
     let mut n: u64 = 0;
     loop {
         n = n.wrapping_add(1);
-        if report != 0 && n % report == 0 {
+        if report != 0 && n.is_multiple_of(report) {
             println!("spinner: still spinning ({} iterations)", n);
         }
         core::hint::spin_loop();
