@@ -200,7 +200,7 @@ fn main(boot: &Boot) -> ! {
         Some(gic),
     );
     if uart == boot.uart as u64 {
-        t.start("read the physical UART0 (UARTDR)");
+        t.start("read the physical UART0 (UARTFR)");
         t.skipped("UART0's address is this domain's vpl011 (a direct-mapped domain's vpl011 sits at the physical UART's address)");
     } else {
         try_read(

@@ -195,11 +195,12 @@ pub fn report(f: &Frame, s: &Syndrome) {
         s.iss
     );
     if s.is_abort() {
+        crate::print!(" FSC={:#04x} ({}", s.fsc(), s.fsc_name());
+        if s.fsc() < 0x10 {
+            crate::print!(", level {}", s.fsc() & 3);
+        }
         crate::print!(
-            " FSC={:#04x} ({}, level {}){}",
-            s.fsc(),
-            s.fsc_name(),
-            s.fsc() & 3,
+            "){}",
             if s.ec == EC_DABT_SAME || s.ec == EC_DABT_LOWER {
                 if s.wnr() {
                     " write"
