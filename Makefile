@@ -10,7 +10,7 @@ HOST    := $(shell rustc -vV 2>/dev/null | sed -n 's/^host: //p')
 LLVM    := $(shell rustc --print sysroot 2>/dev/null)/lib/rustlib/$(HOST)/bin
 SIM     := target/release/r82sim
 
-.PHONY: all image deps sim run test lint bench profile clean FORCE
+.PHONY: all image deps sim run test lint bench profile guests demo demo-attack clean FORCE
 
 all: image
 
@@ -35,10 +35,25 @@ sim: deps
 run: image sim
 	scripts/run-fvp.sh $(BUILD)/rxen
 
+# The test guests (guests/, their own workspace): build/NAME and build/NAME.bin.
+guests: deps
+	$(MAKE) -C guests
+
+# Two `hello` domains (d1, d2) to status 0; `hello` beside `attacker` to status 5
+# (attacker crashed, hello powered off). On the FVP when installed, else r82sim. The
+# configurations are demo/*.cfg (ImageBuilder style, see scripts/imagebuilder.py).
+demo: image sim guests
+	scripts/demo.sh demo/hello-hello.cfg
+
+demo-attack: image sim guests
+	scripts/demo.sh demo/hello-attacker.cfg
+
 # Everything CI checks: formatting, lints for host and target, host unit and
 # property tests, the simulator's architecture tests and the rxen boot tests.
-test: image sim lint
+test: image sim guests lint
 	RXEN_IMAGE=$(CURDIR)/$(BUILD)/rxen cargo test --workspace --release
+	python3 -m unittest discover -s scripts -p 'test_*.py'
+	$(MAKE) -C guests lint
 
 lint: deps
 	cargo fmt --all --check

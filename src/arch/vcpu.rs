@@ -81,7 +81,7 @@ impl El1Context {
 /// Prepare a synchronous exception for the guest at EL1: ELR_EL1, SPSR_EL1 and
 /// ESR_EL1 take the given values; returns VBAR_EL1 (the caller points ELR_EL2 at the
 /// vector and sets SPSR_EL2 to EL1h so that the ERET enters it).
-pub fn inject_sync_to_el1(elr: u64, spsr: u64, esr: u64) -> u64 {
+pub fn inject_sync_to_el1(elr: u64, spsr: u64, esr: u64, far: Option<u64>) -> u64 {
     let vbar: u64;
     // SAFETY: writes the running guest's EL1 exception registers, as the architecture
     // would on taking the exception; reads VBAR_EL1. No EL2 state changes.
@@ -95,7 +95,19 @@ pub fn inject_sync_to_el1(elr: u64, spsr: u64, esr: u64) -> u64 {
             options(nostack, preserves_flags)
         )
     };
+    if let Some(f) = far {
+        // SAFETY: FAR_EL1 is the guest's; the architecture sets it for an abort.
+        unsafe { asm!("msr far_el1, {}", in(reg) f, options(nostack, preserves_flags)) };
+    }
     vbar
+}
+
+/// VBAR_EL1 of the running guest.
+pub fn vbar_el1() -> u64 {
+    let v: u64;
+    // SAFETY: reads a guest register; no side effects.
+    unsafe { asm!("mrs {}, vbar_el1", out(reg) v, options(nomem, nostack, preserves_flags)) };
+    v
 }
 
 /// HPFAR_EL2: the faulting IPA page of the last stage-2 abort (bits [43:4] = IPA[51:12]).

@@ -7,7 +7,7 @@
 //! Lock order: `VM`, then the MPU table (`mm::live`), then the console.
 use core::fmt::Write;
 
-use log::{error, info};
+use log::{error, info, warn};
 use spin::mutex::SpinMutex;
 
 use super::config::{self, DomainConfig, MAX_DOMAINS};
@@ -378,6 +378,25 @@ fn handle(d: &mut Domain, frame: &mut TrapFrame) -> Next {
             }
         }
         EC_DABT_LOWER if in_vpl011(d, frame.far) => emulate_vpl011(d, frame, esr),
+        // A stage-2 data abort nothing emulates: as Xen does, the guest takes a
+        // synchronous external abort for the access (its own handler decides), and
+        // the refusal is logged. A guest with no vector table in its own memory
+        // cannot take it (it would fault again fetching the vector): it crashes.
+        EC_DABT_LOWER if vector_in_own_memory(d, frame) => {
+            warn!(
+                "d{} {}: {} of {:#x} refused (stage 2): external abort injected",
+                d.id,
+                d.name(),
+                if esr.iss() & (1 << 6) != 0 {
+                    "write"
+                } else {
+                    "read"
+                },
+                frame.far
+            );
+            inject_abort(frame, esr);
+            Next::Resume
+        }
         // HVC with another immediate, SMC, trapped system registers, undefined:
         // the guest gets an undefined-instruction exception, as Xen does.
         EC_HVC64 | EC_SMC64 | EC_SYSREG | EC_UNKNOWN => {
@@ -389,6 +408,40 @@ fn handle(d: &mut Domain, frame: &mut TrapFrame) -> Next {
             Next::End(End::Crashed)
         }
     }
+}
+
+/// Whether the exception vectors the guest would be sent to lie in its own memory.
+fn vector_in_own_memory(d: &Domain, frame: &TrapFrame) -> bool {
+    let vbar = crate::arch::vcpu::vbar_el1();
+    let target = vbar.wrapping_add(vector_offset(frame.spsr));
+    d.banks()
+        .iter()
+        .any(|b| b.contains(target) && b.contains(target + 0x7f))
+}
+
+/// The vector offset for an exception taken to EL1 from the state in `spsr`.
+fn vector_offset(spsr: u64) -> u64 {
+    let from_el0 = (spsr >> 2) & 3 == 0;
+    let spx = spsr & 1 != 0;
+    match (from_el0, spx) {
+        (true, _) => 0x400,
+        (false, true) => 0x200,
+        (false, false) => 0x000,
+    }
+}
+
+/// Make the guest take a synchronous external abort at EL1 for the data access at
+/// ELR_EL2 (ESR_EL1: data abort from the same or a lower EL, DFSC 0x10, WnR kept;
+/// FAR_EL1 the address).
+fn inject_abort(frame: &mut TrapFrame, esr: Esr) {
+    let from_el0 = (frame.spsr >> 2) & 3 == 0;
+    let ec: u64 = if from_el0 { 0x24 } else { 0x25 };
+    let iss = 0x10 | (esr.iss() as u64 & (1 << 6));
+    let esr_el1 = (ec << 26) | (1 << 25) | iss;
+    let vbar =
+        crate::arch::vcpu::inject_sync_to_el1(frame.elr, frame.spsr, esr_el1, Some(frame.far));
+    frame.elr = vbar + vector_offset(frame.spsr);
+    frame.spsr = SPSR_EL1H_MASKED;
 }
 
 fn in_vpl011(d: &Domain, far: u64) -> bool {
@@ -448,14 +501,8 @@ fn emulate_vpl011(d: &mut Domain, frame: &mut TrapFrame, esr: Esr) -> Next {
 /// at ELR_EL2, the way the architecture would have (ESR_EL1 EC 0, ELR_EL1, SPSR_EL1,
 /// VBAR_EL1 plus the vector for where it came from).
 fn inject_undef(frame: &mut TrapFrame) {
-    let from_el0 = (frame.spsr >> 2) & 3 == 0;
-    let spx = frame.spsr & 1 != 0;
-    let offset = match (from_el0, spx) {
-        (true, _) => 0x400,
-        (false, true) => 0x200,
-        (false, false) => 0x000,
-    };
-    let vbar = crate::arch::vcpu::inject_sync_to_el1(frame.elr, frame.spsr, 1 << 25);
+    let offset = vector_offset(frame.spsr);
+    let vbar = crate::arch::vcpu::inject_sync_to_el1(frame.elr, frame.spsr, 1 << 25, None);
     frame.elr = vbar + offset;
     frame.spsr = SPSR_EL1H_MASKED;
 }

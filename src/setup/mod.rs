@@ -350,9 +350,32 @@ fn map_ram_banks(info: &dt::BootInfo) {
 
 /// The device tree blob and its range: the one at x0, or the built-in one when x0 is
 /// 0 (the FVP leaves x0 at 0; a loader that passes a pointer must pass a valid blob).
+/// Where a loader without a way to set x0 (the FVP's --data) puts the device tree.
+const LOADED_DTB_ADDR: u64 = 0x7f00_0000;
+
+/// Whether `addr` holds the FDT magic (0xd00dfeed, big-endian); the page is mapped
+/// only for the look and unmapped again.
+#[link_section = ".init.text"]
+fn has_fdt_magic(addr: u64) -> bool {
+    let page = PhysRange::new(addr, addr + crate::mm::PAGE_SIZE);
+    if live::with(|m| m.map(page, Attrs::RODATA)).is_err() {
+        return false;
+    }
+    // SAFETY: the page at `addr` was just mapped read-only; one aligned word is read.
+    let magic = unsafe { core::ptr::read_volatile(addr as *const u32) };
+    let _ = live::with(|m| m.unmap(page));
+    u32::from_be(magic) == 0xd00d_feed
+}
+
 #[link_section = ".init.text"]
 fn find_dtb(x0: u64) -> (&'static [u8], PhysRange) {
     if x0 == 0 {
+        // The FVP cannot pass x0: a tree loaded at the conventional address with
+        // --data cluster0.cpu0=FILE@0x7f000000 is used when it has the FDT magic.
+        if has_fdt_magic(LOADED_DTB_ADDR) {
+            info!("device tree: x0 is 0; using the tree loaded at {LOADED_DTB_ADDR:#x}");
+            return find_dtb(LOADED_DTB_ADDR);
+        }
         let b: &'static [u8] = &BUILTIN_DTB.0;
         info!("device tree: x0 is 0, using the built-in FVP BaseR tree");
         return (

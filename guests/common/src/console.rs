@@ -79,13 +79,10 @@ pub struct HypConsole;
 
 impl fmt::Write for HypConsole {
     fn write_str(&mut self, s: &str) -> fmt::Result {
-        let mut rest = s.as_bytes();
-        while !rest.is_empty() {
-            let n = crate::hypercall::console_write(rest);
-            if n <= 0 {
-                return Err(fmt::Error);
-            }
-            rest = rest.get(n as usize..).unwrap_or(&[]);
+        // Xen writes the whole buffer and returns 0 (older interfaces returned the
+        // count): anything non-negative means done.
+        if crate::hypercall::console_write(s.as_bytes()) < 0 {
+            return Err(fmt::Error);
         }
         Ok(())
     }

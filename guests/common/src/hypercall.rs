@@ -64,7 +64,8 @@ pub unsafe fn hypercall(nr: u64, a0: u64, a1: u64, a2: u64, a3: u64, a4: u64) ->
     ret
 }
 
-/// `console_io(CONSOLEIO_write, len, buf)`: returns the count written or -errno.
+/// `console_io(CONSOLEIO_write, len, buf)`: Xen returns 0 once the whole buffer is
+/// written, or -errno (Linux's hvc_xen treats any rc >= 0 as "all of it").
 pub fn console_write(bytes: &[u8]) -> i64 {
     // SAFETY: CONSOLEIO_write only reads `bytes`, which is a live slice of ours.
     unsafe {

@@ -2,7 +2,9 @@
  * own EL1 vectors (a caught exception prints "caught EC <hex>" and skips the
  * instruction), then: an SMC (rxen injects an undefined instruction), console_io with
  * a buffer in rxen's image and in another domain (-EFAULT), an unknown hypercall
- * (-ENOSYS), and last a read of rxen's text: a stage-2 fault that crashes it. */
+ * (-ENOSYS), a read of rxen's text (rxen injects an external abort, which it
+ * catches), and last a jump into rxen's text: a stage-2 instruction abort, which
+ * crashes it. */
     .equ VPL011, 0x22000000
     .section .text.boot, "ax"
     .global _start
@@ -35,7 +37,11 @@ _start:
     adr     x1, m_last
     bl      puts
     mov     x3, #0x100
-    ldr     x4, [x3]                            /* rxen's text: stage-2 fault */
+    ldr     x4, [x3]                            /* rxen's text: an injected abort */
+    adr     x1, m_jump
+    bl      puts
+    mov     x5, #0x100
+    br      x5                                  /* stage-2 instruction abort */
     adr     x1, m_survived
     bl      puts
     b       .
@@ -93,4 +99,5 @@ m_efault:   .asciz "console_io: -EFAULT\n"
 m_enosys:   .asciz "unknown hypercall: -ENOSYS\n"
 m_wrong:    .asciz "WRONG RESULT\n"
 m_last:     .asciz "reading rxen's text\n"
+m_jump:     .asciz "jumping into rxen's text\n"
 m_survived: .asciz "SURVIVED\n"

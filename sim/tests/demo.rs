@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//! The demos as boot tests: the Rust guests of guests/ (built by `make guests`),
+//! configured by scripts/imagebuilder.py from demo/*.cfg, booted by rxen in r82sim.
+//! Asserts the exit status, the console contract of each guest and the EL2 MPU left
+//! behind.
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::rxen;
+use r82sim::machine::{Config, DtbChoice, Machine, Outcome};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// Run imagebuilder on `cfg` and boot rxen with the result.
+fn demo(cfg: &str) -> (Machine, Outcome, String) {
+    for g in ["hello.bin", "attacker.bin"] {
+        let p = root().join("guests/build").join(g);
+        assert!(
+            p.exists(),
+            "{} is missing: build the guests with `make guests`",
+            p.display()
+        );
+    }
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join(cfg.replace('/', "_"));
+    let r = Command::new("python3")
+        .arg(root().join("scripts/imagebuilder.py"))
+        .arg("-c")
+        .arg(root().join(cfg))
+        .arg("-o")
+        .arg(&out)
+        .arg("--json")
+        .output()
+        .expect("python3");
+    assert!(
+        r.status.success(),
+        "imagebuilder: {}",
+        String::from_utf8_lossy(&r.stderr)
+    );
+    let plan: serde_json::Value = serde_json::from_slice(&r.stdout).unwrap();
+    let dtb = std::fs::read(plan["dtb"].as_str().unwrap()).unwrap();
+    let mut m = Machine::new(Config {
+        max_insns: 200_000_000,
+        ..Config::default()
+    })
+    .unwrap();
+    m.load_elf(&rxen(), DtbChoice::Blob(dtb)).unwrap();
+    for d in plan["domains"].as_array().unwrap() {
+        let k = std::fs::read(d["kernel"].as_str().unwrap()).unwrap();
+        m.load_data(d["addr"].as_u64().unwrap(), &k).unwrap();
+    }
+    let o = m.run();
+    let text = m.console_text().replace('\r', "");
+    (m, o, text)
+}
+
+fn no_domain_region_enabled(m: &Machine) {
+    let mpu = m.mpu();
+    for i in 0..mpu.count() {
+        let r = mpu.region(i);
+        assert!(
+            !(r.enabled() && r.el1_access()),
+            "region {i} left enabled for EL1"
+        );
+    }
+}
+
+#[test]
+fn demo_two_hello_domains_power_off() {
+    let (m, o, out) = demo("demo/hello-hello.cfg");
+    assert_eq!(o.status, 0, "{:?}\n{out}", o.reason);
+    for d in ["d1", "d2"] {
+        assert!(
+            out.contains(&format!("({d}) hello: console_io: ok")),
+            "{out}"
+        );
+        assert!(
+            out.contains(&format!("({d}) hello: xen_version 4.20")),
+            "{out}"
+        );
+        assert!(
+            out.contains(&format!("({d}) hello: yield 3/3 -> 0")),
+            "{out}"
+        );
+        assert!(out.contains(&format!("({d}) hello: powering off")), "{out}");
+    }
+    assert!(
+        out.contains("(d1) hello: memory 0x20000000..0x21000000 (16384 KiB)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("(d2) hello: memory 0x30000000..0x31000000 (16384 KiB)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("all domains have ended; stopping with status 0"),
+        "{out}"
+    );
+    no_domain_region_enabled(&m);
+}
+
+#[test]
+fn demo_attacker_is_refused_everything_outside_its_memory_and_crashes_alone() {
+    let (m, o, out) = demo("demo/hello-attacker.cfg");
+    assert_eq!(o.status, 5, "{:?}\n{out}", o.reason);
+    // Every attempt outside its own memory was refused; only executing its own
+    // memory (stage 1 off, its RAM is its own) runs.
+    assert!(
+        out.contains("(d2) attacker: summary: 17 tries, 16 refused, 1 NOT refused, 0 skipped"),
+        "{out}"
+    );
+    assert!(
+        out.contains("NOT REFUSED: ran and returned 0x5a (own memory"),
+        "{out}"
+    );
+    for refusal in [
+        "console_io(write, 16, 0x0) = -EFAULT (-14)",
+        "console_io(write, 16, 0x20000000) = -EFAULT (-14)",
+        "hypercall 1000 = -ENOSYS (-38)",
+    ] {
+        assert!(out.contains(refusal), "{refusal}\n{out}");
+    }
+    assert!(
+        out.contains("(XEN) WARNING: d2 domU1: write of 0x20000000 refused (stage 2)"),
+        "{out}"
+    );
+    assert!(out.contains("domain d2 domU1: crashed"), "{out}");
+    assert!(out.contains("domain d1 domU0: powered off"), "{out}");
+    assert!(out.contains("(d1) hello: powering off"), "{out}");
+    no_domain_region_enabled(&m);
+}
