@@ -13,6 +13,7 @@
 pub mod devices;
 pub mod dtb;
 pub mod exception;
+pub mod gic;
 pub mod machine;
 pub mod mpu;
 pub mod profile;
@@ -20,6 +21,7 @@ pub mod semihosting;
 pub mod stop;
 pub mod syndrome;
 pub mod sysregs;
+pub mod timer;
 
 pub use machine::{Config, Machine, Outcome, StopReason};
 pub use unicorn_engine::RegisterARM64;

@@ -25,9 +25,7 @@ use crate::exception::{self, Cause, Kind};
 use crate::mpu::{self, Access, Controls, Mpu, Stage, SCTLR_M};
 pub use crate::stop::{Outcome, StopReason, ADP_STOPPED_APPLICATION_EXIT};
 use crate::syndrome::{self, data_abort_iss};
-use crate::sysregs::{
-    region_reg, trapped_to_el2, Enc, HCR_EL2, SCTLR_EL1, UNICORN_KNOWS, VTCR_EL2,
-};
+use crate::sysregs::{region_reg, trapped_to_el2, Enc, HCR_EL2, SCTLR_EL1, VTCR_EL2};
 
 pub const DRAM_BASE: u64 = 0;
 pub const DRAM_SIZE: u64 = 0x8000_0000;
@@ -79,6 +77,8 @@ pub struct Config {
     pub static_heap: Option<(u64, u64)>,
     pub max_insns: u64,
     pub trace_exceptions: bool,
+    /// Log each interrupt line change, acknowledge, EOI and deactivation on stderr.
+    pub trace_interrupts: bool,
     pub strict: bool,
     pub profile: Vec<String>,
     /// The exception level the core leaves reset in (2 on every Armv8-R core; 1 to
@@ -117,6 +117,7 @@ impl Default for Config {
             static_heap: Some(DEFAULT_STATIC_HEAP),
             max_insns: 10_000_000_000,
             trace_exceptions: false,
+            trace_interrupts: false,
             strict: false,
             profile: Vec::new(),
             reset_el: 2,
@@ -170,6 +171,13 @@ struct State {
     touched: Vec<u64>,
     uart_out: [Vec<u8>; 4],
     semihosting: crate::semihosting::Semihosting,
+    gic: crate::gic::Gic,
+    timers: crate::timer::Timers,
+    sys_counter: crate::timer::SystemCounter,
+    /// Counter ticks added by WFI fast-forwarding to the next timer deadline.
+    time_skip: u64,
+    /// An interrupt input or the GIC changed: look at the lines at the next stop.
+    trace_irq: bool,
     /// Semihosting stderr output.
     stderr: Vec<u8>,
     uart_echo: [Option<Box<dyn Write>>; 3],
@@ -239,6 +247,11 @@ impl State {
     fn warn(&mut self, msg: String) {
         eprintln!("r82sim: strict: {msg}");
         self.strict.warnings.push(msg);
+    }
+
+    /// The counter (CNTPCT) at `pc` inside the current block.
+    fn now(&self, pc: u64) -> u64 {
+        self.exact_insns(pc) / INSNS_PER_TICK + self.time_skip
     }
 
     fn controls(&self, el: u8) -> Controls {
@@ -338,6 +351,15 @@ impl Machine {
             fill: cfg.fill,
             touched: vec![0; (DRAM_SIZE / PAGE / 64) as usize],
             uart_out: Default::default(),
+            gic: {
+                let mut g = crate::gic::Gic::new(&[cfg.mpidr]);
+                g.trace = cfg.trace_interrupts.then(Vec::new);
+                g
+            },
+            timers: crate::timer::Timers::new(COUNTER_HZ),
+            sys_counter: crate::timer::SystemCounter::new(COUNTER_HZ as u32),
+            time_skip: 0,
+            trace_irq: cfg.trace_interrupts,
             semihosting: crate::semihosting::Semihosting::new(
                 cfg.semihosting_dir.clone(),
                 cfg.semihosting_cmdline.clone(),
@@ -397,6 +419,51 @@ impl Machine {
             )
             .map_err(host("map UART"))?;
         }
+        // The GICv3 distributor and this core's redistributor (RD + SGI frames).
+        for (base, size) in [
+            (crate::gic::GICD_BASE, crate::gic::GICD_SIZE),
+            (crate::gic::GICR_BASE, crate::gic::GICR_STRIDE),
+        ] {
+            uc.mmio_map(
+                base,
+                size,
+                Some(move |uc: &mut Uc, off: u64, size: usize| {
+                    uc.get_data_mut().gic.mmio_read(base + off, size as u8)
+                }),
+                Some(move |uc: &mut Uc, off: u64, size: usize, v: u64| {
+                    let s = uc.get_data_mut();
+                    s.gic.mmio_write(base + off, size as u8, v);
+                    // Enables, priorities or pending bits may have changed: stop at
+                    // the next block to look (stopping inside an MMIO callback would
+                    // make Unicorn run the store again).
+                    s.next_event = s.insns;
+                }),
+            )
+            .map_err(host("map GIC"))?;
+        }
+        // The memory-mapped system counter: CNTControl and its read-only frame.
+        for (base, ro) in [
+            (crate::timer::CNTCONTROL_BASE, false),
+            (crate::timer::CNTREAD_BASE, true),
+        ] {
+            uc.mmio_map(
+                base,
+                crate::timer::FRAME_SIZE,
+                Some(move |uc: &mut Uc, off: u64, _size: usize| {
+                    let s = uc.get_data();
+                    let t = s.insns / INSNS_PER_TICK + s.time_skip;
+                    s.sys_counter.read(ro, off, t)
+                }),
+                Some(move |uc: &mut Uc, off: u64, _size: usize, v: u64| {
+                    if !ro {
+                        let s = uc.get_data_mut();
+                        let t = s.insns / INSNS_PER_TICK + s.time_skip;
+                        s.sys_counter.write(off, v, t);
+                    }
+                }),
+            )
+            .map_err(host("map CNTControl"))?;
+        }
         uc.mmio_map(
             V2M_SYSREGS,
             V2M_SIZE,
@@ -437,29 +504,37 @@ impl Machine {
 
     fn install_hooks(uc: &mut Uc) -> Result<(), String> {
         uc.add_block_hook(1, 0, |uc, addr, size| {
+            // A stop requested here happens before the block runs: its instructions
+            // are then not counted (the block runs, and is counted, on the next start).
             let s = uc.get_data_mut();
-            s.block_addr = addr;
-            s.insns_before_block = s.insns;
-            s.insns += size as u64 / 4;
-            if s.insns >= s.next_event {
-                // An interrupt may have become deliverable: stop at this block
-                // boundary so that the run loop looks.
+            let before = s.insns;
+            let after = before + size as u64 / 4;
+            let mut stopping = false;
+            if after >= s.next_event {
+                // An interrupt may have become deliverable or a deadline is due: stop at
+                // this block boundary so that the run loop looks.
                 s.next_event = u64::MAX;
-                let _ = uc.emu_stop();
+                stopping = true;
             }
-            let s = uc.get_data_mut();
-            if s.insns >= s.max_insns && s.stop.is_none() {
-                s.stop = Some(StopReason::Watchdog { insns: s.insns });
-                let _ = uc.emu_stop();
+            if after >= s.max_insns && s.stop.is_none() {
+                s.stop = Some(StopReason::Watchdog { insns: before });
+                stopping = true;
             }
-            let s = uc.get_data_mut();
             // The previous block ended in an ERET: was the return legal? (Unicorn sets
             // PSTATE.IL on an illegal return but goes on executing.)
             if let Some(from_el) = s.eret_from.take() {
-                check_eret(uc, addr, from_el);
+                stopping |= check_eret(uc, addr, from_el);
             }
+            let s = uc.get_data_mut();
+            s.block_addr = addr;
+            s.insns_before_block = before;
+            if stopping {
+                let _ = uc.emu_stop();
+                return;
+            }
+            s.insns = after;
             let slot = ((addr >> 2) & 4095) as usize;
-            let cached = uc.get_data().last_insn_cache[slot];
+            let cached = s.last_insn_cache[slot];
             let last = if cached.0 == addr && cached.1 == size as u64 {
                 cached.2
             } else {
@@ -540,6 +615,15 @@ impl Machine {
             if refuse_at_el(uc, enc, el, true, pc) {
                 return false;
             }
+            match device_sysreg(uc, enc, el, None, pc) {
+                Some(Dev::Value(v)) => {
+                    let _ = uc.reg_write(reg, v);
+                    skip(uc, enc, pc);
+                    return true;
+                }
+                Some(_) => return false,
+                None => {}
+            }
             let Some(v) = sysreg_read(uc.get_data_mut(), enc, pc) else {
                 return false;
             };
@@ -560,6 +644,18 @@ impl Machine {
             let el = current_el(uc);
             if refuse_at_el(uc, enc, el, false, pc) {
                 return false;
+            }
+            match device_sysreg(uc, enc, el, Some(v), pc) {
+                Some(Dev::Done) => {
+                    skip(uc, enc, pc);
+                    // The interrupt lines may have changed: stop at the next block to
+                    // look.
+                    let s = uc.get_data_mut();
+                    s.next_event = s.insns;
+                    return true;
+                }
+                Some(_) => return false,
+                None => {}
             }
             if enc == HCR_EL2 {
                 // RW is RES1 on the Cortex-R82: store the value with RW forced.
@@ -836,44 +932,82 @@ impl Machine {
             return self.on_exception(intno, epc);
         }
         let pc = self.pc();
-        let lines = self.lines();
+        let mut lines = self.lines();
         if !step && pc >= 4 && self.insn(pc - 4) == Some(INSN_WFI) && pc != pc_before {
             let (el, hcr) = (self.el(), self.uc.get_data().hcr);
             if !exception::wfi_wakes(lines, el, hcr) {
-                // Nothing pending, and no timer is modelled yet: nothing can wake
-                // the core.
-                self.uc.get_data_mut().stop = Some(StopReason::Parked { pc: pc - 4 });
-                return Ok(());
+                // Nothing pending: time jumps to the next timer deadline (nothing
+                // else runs meanwhile), or nothing can ever wake the core.
+                let s = self.uc.get_data_mut();
+                let now = s.insns / INSNS_PER_TICK + s.time_skip;
+                match s.timers.next_deadline(now) {
+                    Some(d) => {
+                        s.time_skip += d - now;
+                        lines = self.lines();
+                    }
+                    None => {
+                        self.uc.get_data_mut().stop = Some(StopReason::Parked { pc: pc - 4 });
+                        return Ok(());
+                    }
+                }
             }
         }
         self.deliver_interrupts(lines)
     }
 
     /// The interrupt lines this core sees now.
-    fn lines(&self) -> exception::Lines {
-        let hcr = self.uc.get_data().hcr;
-        exception::Lines {
-            vserror: hcr & exception::HCR_VSE != 0,
-            ..exception::Lines::default()
+    fn lines(&mut self) -> exception::Lines {
+        let s = self.uc.get_data_mut();
+        let now = s.insns / INSNS_PER_TICK + s.time_skip;
+        for (intid, level) in s.timers.lines(now) {
+            s.gic.set_ppi(0, intid, level);
         }
+        let m = s.gic.maintenance(0);
+        s.gic.set_ppi(0, crate::gic::INTID_MAINTENANCE, m);
+        if s.trace_irq {
+            for e in s.gic.drain_trace() {
+                eprintln!("r82sim: irq: {e:?} at instruction {}", s.insns);
+            }
+        }
+        let sig = s.gic.signals(0);
+        exception::Lines {
+            irq: sig.irq,
+            fiq: sig.fiq,
+            virq: sig.virq,
+            vfiq: sig.vfiq,
+            vserror: s.hcr & exception::HCR_VSE != 0,
+        }
+    }
+
+    /// The instruction count at which the next timer deadline falls, if any.
+    fn next_deadline_insns(&self) -> Option<u64> {
+        let s = self.uc.get_data();
+        let now = s.insns / INSNS_PER_TICK + s.time_skip;
+        let d = s.timers.next_deadline(now)?;
+        Some((d - s.time_skip) * INSNS_PER_TICK)
     }
 
     /// Take the highest-priority deliverable interrupt, if any, at this instruction
     /// boundary. One that is pending but masked is looked at again after a short
     /// quantum of instructions (deterministic: counted, not timed).
     fn deliver_interrupts(&mut self, lines: exception::Lines) -> Result<(), String> {
-        const POLL_QUANTUM: u64 = 1000;
+        const POLL_QUANTUM: u64 = 100;
         let pstate = self.reg(RegisterARM64::PSTATE);
         let el = ((pstate >> 2) & 3) as u8;
         let hcr = self.uc.get_data().hcr;
         let Some((target_el, kind)) = exception::pending_interrupt(lines, el, pstate, hcr) else {
             let any = lines.irq || lines.fiq || lines.virq || lines.vfiq || lines.vserror;
+            let deadline = self.next_deadline_insns().unwrap_or(u64::MAX);
             let s = self.uc.get_data_mut();
-            s.next_event = if any {
+            let poll = if any {
                 s.insns + POLL_QUANTUM
             } else {
                 u64::MAX
             };
+            s.next_event = poll.min(deadline).max(s.insns + 1);
+            if poll == u64::MAX && deadline == u64::MAX {
+                s.next_event = u64::MAX;
+            }
             return Ok(());
         };
         let mut esr = 0;
@@ -891,6 +1025,10 @@ impl Machine {
             self.uc.get_data_mut().hcr = cleared;
         }
         let elr = self.pc();
+        // Look again right after the handler's first block: the line may still be
+        // asserted, another may be pending, and a timer deadline may be due.
+        let s = self.uc.get_data_mut();
+        s.next_event = s.insns + 1;
         self.enter(Entry {
             target_el,
             esr,
@@ -1493,7 +1631,7 @@ fn xreg(i: u32) -> RegisterARM64 {
 
 /// Finish an instruction the hook handled (see `UNICORN_KNOWS`).
 fn skip(uc: &mut Uc, enc: Enc, pc: u64) {
-    if !UNICORN_KNOWS.contains(&enc) {
+    if !crate::sysregs::unicorn_knows(enc) {
         let _ = uc.reg_write(RegisterARM64::PC, pc + 4);
     }
 }
@@ -1519,10 +1657,63 @@ fn refuse_at_el(uc: &mut Uc, e: Enc, el: u8, read: bool, pc: u64) -> bool {
     e.1 == 4 || (el == 0 && e.1 != 3)
 }
 
+/// What the timer or GIC model did with a system-register access.
+enum Dev {
+    Value(u64),
+    Done,
+    /// Decline: Unicorn raises the undefined instruction (or, with `sysreg_trap` set,
+    /// the machine turns it into a trap to EL2).
+    Refuse,
+}
+
+/// Serve the generic-timer and GIC CPU-interface registers from their models.
+fn device_sysreg(uc: &mut Uc, e: Enc, el: u8, write: Option<u64>, pc: u64) -> Option<Dev> {
+    let s = uc.get_data_mut();
+    let now = s.now(pc);
+    let access = crate::timer::Access {
+        el,
+        write: write.is_some(),
+        value: write.unwrap_or(0),
+        now,
+    };
+    let timer = match s.timers.access(e, access) {
+        crate::timer::Outcome::Read(v) => Some(Dev::Value(v)),
+        crate::timer::Outcome::Written => Some(Dev::Done),
+        crate::timer::Outcome::Undefined => Some(Dev::Refuse),
+        crate::timer::Outcome::TrapToEl2 => {
+            let mut b = [0u8; 4];
+            let _ = uc.mem_read(pc, &mut b);
+            let rt = u32::from_le_bytes(b) & 0x1f;
+            let iss = exception::sysreg_iss(e, rt, write.is_none());
+            uc.get_data_mut().sysreg_trap = Some((pc, iss));
+            Some(Dev::Refuse)
+        }
+        crate::timer::Outcome::NotMine => None,
+    };
+    if timer.is_some() {
+        return timer;
+    }
+    let s = uc.get_data_mut();
+    // ICC_*/ICV_* (op1 0) and ICH_* (op1 4) live at CRn 12, CRm 8..13 (VBAR and ISR
+    // share CRn 12 below CRm 8); ICC_PMR_EL1 is (3, 0, 4, 6, 0).
+    let gic_reg = e.0 == 3 && ((e.2 == 12 && e.3 >= 8) || e == (3, 0, 4, 6, 0));
+    if !gic_reg {
+        return None;
+    }
+    // EL1 with HCR_EL2.IMO (or FMO) set reaches the virtual CPU interface (ICV_*).
+    let virt = el < 2 && s.hcr & (exception::HCR_IMO | exception::HCR_FMO) != 0;
+    Some(match s.gic.sysreg(0, e, el, virt, write) {
+        crate::gic::Outcome::Read(v) => Dev::Value(v),
+        crate::gic::Outcome::Written => Dev::Done,
+        crate::gic::Outcome::Undefined | crate::gic::Outcome::NotMine => Dev::Refuse,
+    })
+}
+
 /// After the first block following an ERET has been entered: if the return was
 /// illegal (the architecture's rules, or Unicorn's PSTATE.IL), stop before that
 /// block runs so that the machine takes the Illegal Execution state exception.
-fn check_eret(uc: &mut Uc, target: u64, from_el: u8) {
+/// Returns whether the machine must stop before the block at `target` runs.
+fn check_eret(uc: &mut Uc, target: u64, from_el: u8) -> bool {
     let pstate = uc.reg_read(RegisterARM64::PSTATE).unwrap_or(0);
     let mut spsr = match from_el {
         1 => cp(3, 0, 4, 0, 0),
@@ -1531,11 +1722,11 @@ fn check_eret(uc: &mut Uc, target: u64, from_el: u8) {
     let _ = uc.reg_read_arm64_coproc(&mut spsr);
     if pstate & exception::PSTATE_IL != 0 || !exception::eret_is_legal(spsr.val, from_el) {
         uc.get_data_mut().illegal = Some((target, spsr.val, from_el));
-        let _ = uc.emu_stop();
-    } else if uc.get_data().next_event != u64::MAX {
+        true
+    } else {
         // An interrupt is pending: the ERET may have unmasked it (a new EL, new PSTATE
         // masks). Look before the first instruction at the return address.
-        let _ = uc.emu_stop();
+        uc.get_data().next_event != u64::MAX
     }
 }
 
@@ -1564,8 +1755,6 @@ fn sysreg_read(s: &mut State, e: Enc, pc: u64) -> Option<u64> {
         (3, 0, 0, 0, 5) => s.mpidr,
         (3, 0, 0, 7, 0) => ID_AA64MMFR0,
         (3, 0, 0, 4, 0) => ID_AA64PFR0,
-        (3, 3, 14, 0, 0) => COUNTER_HZ, // CNTFRQ_EL0
-        (3, 3, 14, 0, 1) | (3, 3, 14, 0, 2) => s.exact_insns(pc) / INSNS_PER_TICK, // CNTPCT/CNTVCT_EL0
         _ => return None,
     })
 }

@@ -72,6 +72,9 @@ struct Cli {
     /// Log every exception taken, with its syndrome decoded, on stderr.
     #[arg(long)]
     trace_exceptions: bool,
+    /// Log every interrupt line change, acknowledge, EOI and deactivation on stderr.
+    #[arg(long)]
+    trace_interrupts: bool,
     /// Warn about architectural mistakes the FVP tolerates (missing ISBs, overlapping
     /// regions, fetching from a region made non-executable without IC IALLU).
     #[arg(long)]
@@ -201,6 +204,7 @@ fn main() {
         static_heap,
         max_insns: cli.max_insns,
         trace_exceptions: cli.trace_exceptions,
+        trace_interrupts: cli.trace_interrupts,
         strict: cli.strict,
         echo: Some(echo),
         ..Config::default()

@@ -25,6 +25,21 @@ pub const UNICORN_KNOWS: [Enc; 10] = [
     HCR_EL2,
 ];
 
+/// Whether Unicorn's A-profile model implements `e` itself (see `UNICORN_KNOWS`): the
+/// listed registers and the generic-timer registers of EL0/EL1 and the non-secure EL2
+/// timer (the Secure EL2 timer CNTHPS_* is unknown to it).
+pub fn unicorn_knows(e: Enc) -> bool {
+    UNICORN_KNOWS.contains(&e)
+        || matches!(
+            e,
+            (3, 3, 14, 2 | 3, 0..=2)   // CNTP_*, CNTV_*
+                | (3, 4, 14, 1, 0)     // CNTHCTL_EL2
+                | (3, 4, 14, 0, 3)     // CNTVOFF_EL2
+                | (3, 0, 14, 1, 0)     // CNTKCTL_EL1
+                | (3, 4, 14, 2, 0..=2) // CNTHP_*
+        )
+}
+
 pub const HCR_EL2: Enc = (3, 4, 1, 1, 0);
 pub const SCTLR_EL1: Enc = (3, 0, 1, 0, 0);
 pub const VTCR_EL2: Enc = (3, 4, 2, 1, 2);

@@ -429,3 +429,33 @@ fn semihosting_stderr_is_not_the_console_and_the_other_calls_answer_as_specified
     assert_eq!(u64_at(&m, 0x20828), u64::MAX, "unknown operation: -1");
     assert_eq!(u64_at(&m, 0x20830), 22, "SYS_ERRNO: EINVAL");
 }
+
+#[test]
+fn the_el2_timer_and_an_sgi_interrupt_through_the_gic_and_a_level_interrupt_re_asserts() {
+    let elf = image("timer_irq");
+    let (m, o) = run(&elf, small());
+    assert_eq!(o.status, 0, "{:?}", o.reason);
+    let deadline = u64_at(&m, 0x20800);
+    assert_eq!(
+        u64_at(&m, 0x20808),
+        26,
+        "ICC_IAR1_EL1: the EL2 physical timer's INTID"
+    );
+    let at = u64_at(&m, 0x20810);
+    assert!(at >= deadline, "taken at {at}, the deadline was {deadline}");
+    assert!(
+        at < deadline + 100,
+        "WFI woke at the deadline, not much later: {at}"
+    );
+    assert_eq!(u64_at(&m, 0x20818), 1, "handled once");
+    assert_eq!(u64_at(&m, 0x20820), 5, "the SGI to self");
+    assert_eq!(
+        u64_at(&m, 0x20828),
+        3,
+        "the level interrupt re-asserted until masked"
+    );
+    // Deterministic: the same image gives the same count and the same times.
+    let (m2, o2) = run(&elf, small());
+    assert_eq!(o.insns, o2.insns);
+    assert_eq!(u64_at(&m2, 0x20810), at);
+}
