@@ -16,6 +16,11 @@ pub enum SelfTest {
     WriteRodata,
     /// Branch into data: instruction abort, permission fault (execute-never).
     ExecData,
+    /// Arm the EL2 timer, wait in WFI: its interrupt arrives at or after the deadline
+    /// and is handled once.
+    Timer,
+    /// Send an SGI to this core: it is handled once.
+    Sgi,
 }
 
 impl SelfTest {
@@ -34,11 +39,19 @@ impl SelfTest {
             Self::ReadFreedInit => "read-freed-init",
             Self::WriteRodata => "write-rodata",
             Self::ExecData => "exec-data",
+            Self::Timer => "timer",
+            Self::Sgi => "sgi",
         }
     }
 
+    /// The interrupt self-checks (they end in a handled interrupt, not an abort).
+    pub const INTERRUPTS: [SelfTest; 2] = [Self::Timer, Self::Sgi];
+
     pub fn from_name(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|t| t.name() == s)
+        Self::ALL
+            .into_iter()
+            .chain(Self::INTERRUPTS)
+            .find(|t| t.name() == s)
     }
 }
 
@@ -51,11 +64,13 @@ pub struct Options {
     /// `rxen.bench=mpu`: after setup, one MPU map and one unmap between marker
     /// symbols, for `make bench` to count their instructions.
     pub bench_mpu: bool,
+    /// `rxen.sched_slice_us=N`: the scheduler's time slice (default 1000).
+    pub sched_slice_us: Option<u32>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum BootArgsError<'a> {
-    #[error("bootargs: unknown self-test {0:?} (known: exec-init, write-text, read-freed-init, write-rodata, exec-data)")]
+    #[error("bootargs: unknown self-test {0:?} (known: exec-init, write-text, read-freed-init, write-rodata, exec-data, timer, sgi)")]
     UnknownSelfTest(&'a str),
     #[error("bootargs: unknown log level {0:?} (known: error, warn, info, debug, trace)")]
     UnknownLogLevel(&'a str),
@@ -63,6 +78,8 @@ pub enum BootArgsError<'a> {
     UnknownBench(&'a str),
     #[error("bootargs: unknown rxen option {0:?}")]
     UnknownOption(&'a str),
+    #[error("bootargs: rxen.sched_slice_us={0:?}: expected microseconds from 100 to 1000000")]
+    BadSlice(&'a str),
 }
 
 pub fn parse(args: &str) -> Result<Options, BootArgsError<'_>> {
@@ -89,6 +106,14 @@ pub fn parse(args: &str) -> Result<Options, BootArgsError<'_>> {
             }
             "bench" if value == "mpu" => o.bench_mpu = true,
             "bench" => return Err(BootArgsError::UnknownBench(value)),
+            "sched_slice_us" => {
+                let us = value
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|us| (100..=1_000_000).contains(us))
+                    .ok_or(BootArgsError::BadSlice(value))?;
+                o.sched_slice_us = Some(us);
+            }
             _ => return Err(BootArgsError::UnknownOption(word)),
         }
     }
@@ -133,6 +158,22 @@ mod tests {
         assert_eq!(
             parse("rxen.frobnicate"),
             Err(BootArgsError::UnknownOption("rxen.frobnicate"))
+        );
+        assert_eq!(
+            parse("rxen.sched_slice_us=50"),
+            Err(BootArgsError::BadSlice("50"))
+        );
+        assert_eq!(
+            parse("rxen.sched_slice_us=x"),
+            Err(BootArgsError::BadSlice("x"))
+        );
+        assert_eq!(
+            parse("rxen.sched_slice_us=2000").unwrap().sched_slice_us,
+            Some(2000)
+        );
+        assert_eq!(
+            parse("rxen.selftest=timer").unwrap().selftest,
+            Some(SelfTest::Timer)
         );
     }
 }

@@ -465,11 +465,23 @@ fn a_list_register_injects_a_virtual_irq_that_el1_acknowledges_and_eois() {
     let (m, o) = run(&image("vgic"), small());
     assert_eq!(o.status, 0, "{:?}", o.reason);
     assert_eq!(u64_at(&m, 0x20800), 40, "ICV_IAR1_EL1 returns the vINTID");
-    assert_eq!(u64_at(&m, 0x20808), 0x80, "ICV_RPR: the running virtual priority");
+    assert_eq!(
+        u64_at(&m, 0x20808),
+        0x80,
+        "ICV_RPR: the running virtual priority"
+    );
     assert_eq!(u64_at(&m, 0x20810) & 1, 1, "ICH_MISR_EL2.EOI: maintenance");
     assert_eq!(u64_at(&m, 0x20818), 1, "ICH_EISR_EL2: LR0 EOI'd");
-    assert_eq!(u64_at(&m, 0x20820) & 1, 0, "LR0 is not free yet: its EOI bit waits");
-    assert_eq!(u64_at(&m, 0x20828) >> 62, 0, "LR0 state: invalid after the EOI");
+    assert_eq!(
+        u64_at(&m, 0x20820) & 1,
+        0,
+        "LR0 is not free yet: its EOI bit waits"
+    );
+    assert_eq!(
+        u64_at(&m, 0x20828) >> 62,
+        0,
+        "LR0 state: invalid after the EOI"
+    );
     // The physical IRQ went nowhere: only the HVC reached EL2.
     assert_eq!(exception_log(&m).len(), 1);
 }

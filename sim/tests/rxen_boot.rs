@@ -201,6 +201,18 @@ fn x0_zero_boots_with_the_built_in_device_tree() {
 
 #[test]
 fn other_mpu_sizes_boot_and_too_few_regions_stop_in_the_head() {
+    // 12 regions: the boot head's 6, the device tree, the GIC's distributor and
+    // redistributors, the heap, with room to spare.
+    let (m, o) = boot_with(
+        Config {
+            mpu_regions: 12,
+            ..Config::default()
+        },
+        DtbChoice::Blob(platform_dtb("")),
+    );
+    assert_eq!(o.status, 0, "{}", m.console_text());
+    assert!(m.console_text().contains("(EL2 MPU, 12 regions"));
+    // 8 regions cannot hold them: a named error, status 1.
     let (m, o) = boot_with(
         Config {
             mpu_regions: 8,
@@ -208,8 +220,12 @@ fn other_mpu_sizes_boot_and_too_few_regions_stop_in_the_head() {
         },
         DtbChoice::Blob(platform_dtb("")),
     );
-    assert_eq!(o.status, 0, "{}", m.console_text());
-    assert!(m.console_text().contains("(EL2 MPU, 8 regions"));
+    assert_eq!(o.status, 1, "{}", m.console_text());
+    assert!(
+        m.console_text().contains("all 8 MPU regions are in use"),
+        "{}",
+        m.console_text()
+    );
     let (m, o) = boot_with(
         Config {
             mpu_regions: 255,

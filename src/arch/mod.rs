@@ -4,6 +4,7 @@
 //! linker-script symbols. Decisions live elsewhere (mm, setup); this module only
 //! carries them out.
 pub mod cache;
+pub mod gic;
 pub mod head;
 pub mod layout;
 pub mod mpu;

@@ -58,6 +58,11 @@ extern "C" fn el2_trap(frame: &mut TrapFrame, vector: u64) {
     if vector == 4 {
         crate::setup::selftest::on_abort(esr, frame.far, frame.elr);
     }
+    // IRQs at EL2 (current EL with SP_ELx) and from a guest (lower EL, AArch64).
+    if vector == 5 || vector == 9 {
+        super::gic::dispatch(frame, vector == 9);
+        return;
+    }
     // A synchronous exception from a guest (lower EL, AArch64).
     if vector == 8 {
         crate::domain::vm::on_guest_sync(frame);

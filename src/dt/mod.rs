@@ -198,6 +198,11 @@ pub struct BootInfo<'a> {
     pub bootargs_from: CmdlineFrom,
     /// `bootargs` that Xen's rules give to dom0, not to rxen (for a warning).
     pub dom0_bootargs: Option<&'a str>,
+    /// The GICv3 ("arm,gic-v3"): distributor and redistributor ranges (CPU addresses).
+    pub gic: Option<(PhysRange, PhysRange)>,
+    /// The EL2 physical timer's INTID: the fourth interrupt of the "arm,armv8-timer"
+    /// node (a PPI: 16 + its number), as Xen and Linux read it.
+    pub hyp_timer_intid: Option<u32>,
 }
 
 impl<'a> BootInfo<'a> {
@@ -434,6 +439,8 @@ pub fn parse<'a>(
         disabled_console: None,
         bootargs: "",
         bootargs_from: CmdlineFrom::Nothing,
+        gic: None,
+        hyp_timer_intid: None,
         dom0_bootargs: None,
     };
 
@@ -472,9 +479,28 @@ pub fn parse<'a>(
             .iter()
             .any(|c| node.has_str("compatible", c))
         {
+            let gic_v3 = node.has_str("compatible", "arm,gic-v3");
+            let mut k = 0;
+            let mut gicd = PhysRange::new(0, 0);
             regs_of(chain, node, |regs, _| {
+                if gic_v3 && k == 0 {
+                    gicd = regs;
+                } else if gic_v3 && k == 1 && info.gic.is_none() {
+                    info.gic = Some((gicd, regs));
+                }
+                k += 1;
                 add_device(&mut info, node.name, regs)
             })?;
+        } else if node.has_str("compatible", "arm,armv8-timer") {
+            // interrupts = <type number flags> x 4: secure phys, phys, virt, hyp.
+            if let Some(v) = node.prop("interrupts").filter(|v| v.len() >= 48) {
+                let cell = |i: usize| {
+                    u32::from_be_bytes([v[4 * i], v[4 * i + 1], v[4 * i + 2], v[4 * i + 3]])
+                };
+                if cell(9) == 1 {
+                    info.hyp_timer_intid = Some(16 + cell(10));
+                }
+            }
         }
         Ok(())
     })?;

@@ -239,6 +239,7 @@ fn init_setup(dtb: u64, record: &BootMpuRecord) -> Boot {
             }
         );
     }
+    init_interrupts(&info);
     let domains = build_domains(&fdt, &info, layout.image(), dtb_range);
     map_ram_banks(&info);
     for (i, &heap) in info.static_heaps().iter().enumerate() {
@@ -268,6 +269,42 @@ fn init_setup(dtb: u64, record: &BootMpuRecord) -> Boot {
         bench_mpu: opts.bench_mpu,
         domains,
     }
+}
+
+/// The EL2 timer's INTID, once the GIC is up (None: no interrupts on this board).
+static HYP_TIMER_INTID: spin::Once<u32> = spin::Once::new();
+
+pub fn hyp_timer_intid() -> Option<u32> {
+    HYP_TIMER_INTID.get().copied()
+}
+
+/// Map and initialise the GICv3 the device tree names, and route interrupts to EL2.
+/// A tree without a GIC boots without interrupts (a warning): nothing preempts then.
+#[link_section = ".init.text"]
+fn init_interrupts(info: &dt::BootInfo<'_>) {
+    let Some((gicd, gicr)) = info.gic else {
+        warn!("device tree has no arm,gic-v3: running without interrupts");
+        return;
+    };
+    for r in [gicd, gicr] {
+        live::with(|m| m.ioremap(r.page_aligned(), MemType::DeviceNgnrne))
+            .unwrap_or_else(|e| fatal("GIC", &e));
+    }
+    // SAFETY: both ranges come from the tree's GICv3 node, were just mapped as device
+    // memory, and nothing else in rxen drives the GIC.
+    let gic = unsafe { crate::arch::gic::init(gicd.start, gicr.start) }
+        .unwrap_or_else(|e| fatal("GIC", &e));
+    let timer = info.hyp_timer_intid.unwrap_or(26);
+    HYP_TIMER_INTID.call_once(|| timer);
+    info!(
+        "GICv{} at {:#x} (redistributors at {:#x}): {} SPIs, {} list registers; timer {} Hz, EL2 timer INTID {timer}",
+        gic.version,
+        gicd.start,
+        gicr.start,
+        gic.spis,
+        gic.list_registers,
+        crate::arch::gic::timer::frequency()
+    );
 }
 
 /// Read /chosen/domU* and build the domains, before the RAM is mapped for rxen (a

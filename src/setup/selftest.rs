@@ -36,6 +36,8 @@ fn expectation(test: SelfTest, l: &Layout) -> Expected {
         SelfTest::ReadFreedInit => (0x25, FaultKind::Translation, false, l.init_text.end),
         SelfTest::WriteRodata => (0x25, FaultKind::Permission, true, l.rodata.start),
         SelfTest::ExecData => (0x21, FaultKind::Permission, false, l.data.start),
+        // Not abort checks: `run` sends them to `run_interrupt` first.
+        SelfTest::Timer | SelfTest::Sgi => (0, FaultKind::Translation, false, 0),
     };
     Expected {
         test,
@@ -48,6 +50,9 @@ fn expectation(test: SelfTest, l: &Layout) -> Expected {
 
 /// Make the forbidden access of `test`. Returns only through the trap handler.
 pub fn run(test: SelfTest) -> ! {
+    if matches!(test, SelfTest::Timer | SelfTest::Sgi) {
+        run_interrupt(test);
+    }
     let e = expectation(test, &Layout::get());
     info!(
         "selftest {}: expecting {} ({:?} fault) at {:#x}",
@@ -78,6 +83,7 @@ pub fn run(test: SelfTest) -> ! {
             // reads nothing and the trap handler ends the run without returning.
             unsafe { asm!("ldr {v}, [{t}]", t = in(reg) target, v = out(reg) _, options(nostack)) }
         }
+        SelfTest::Timer | SelfTest::Sgi => run_interrupt(test),
     }
     error!(
         "selftest {}: the access at {target:#x} did not fault",
@@ -104,5 +110,82 @@ pub fn on_abort(esr: Esr, far: u64, elr: u64) {
         semihosting::exit(status::OK);
     }
     error!("selftest {}: expected EC {:#04x} {:?} fault at {:#x}, got {esr}, FAR {far:#x}, ELR {elr:#x}", e.test.name(), e.ec, e.kind, e.far);
+    fatal_stop(&mut console::emergency(), status::SELFTEST_FAILED)
+}
+
+/// What the interrupt self-check's handler saw: (times handled, counter at entry).
+static IRQ_SEEN: SpinMutex<(u32, u64)> = SpinMutex::new((0, 0));
+
+fn on_selftest_irq(_intid: u32, _frame: &mut crate::arch::traps::TrapFrame, _from_guest: bool) {
+    let now = crate::arch::gic::timer::now();
+    crate::arch::gic::timer::disarm();
+    let mut seen = IRQ_SEEN.lock();
+    seen.0 += 1;
+    if seen.0 == 1 {
+        seen.1 = now;
+    }
+}
+
+/// `rxen.selftest=timer`: arm the EL2 timer 10 µs ahead, wait in WFI; the interrupt
+/// must arrive at or after the deadline and be handled exactly once.
+/// `rxen.selftest=sgi`: send SGI 1 to this core; it must be handled exactly once.
+fn run_interrupt(test: SelfTest) -> ! {
+    use crate::arch::gic;
+    let Some(timer_intid) = super::hyp_timer_intid() else {
+        error!(
+            "selftest {}: no GIC or timer in the device tree",
+            test.name()
+        );
+        fatal_stop(&mut console::emergency(), status::SELFTEST_FAILED)
+    };
+    let intid = if test == SelfTest::Timer {
+        timer_intid
+    } else {
+        1
+    };
+    if !gic::register(intid, on_selftest_irq) {
+        error!("selftest {}: INTID {intid} cannot be enabled", test.name());
+        fatal_stop(&mut console::emergency(), status::SELFTEST_FAILED)
+    }
+    let freq = gic::timer::frequency();
+    let deadline = gic::timer::now() + freq / 100_000;
+    info!("selftest {}: waiting for INTID {intid}", test.name());
+    gic::irq_disable();
+    if test == SelfTest::Timer {
+        gic::timer::arm(deadline);
+    } else {
+        gic::sgi_to_self(1);
+    }
+    // Wait (WFI wakes even with IRQs masked), then take it with IRQs unmasked.
+    for _ in 0..1000 {
+        if IRQ_SEEN.lock().0 > 0 {
+            break;
+        }
+        gic::wfi();
+        gic::irq_enable();
+        gic::irq_disable();
+    }
+    // Anything further would arrive now: give it the chance to be (wrongly) handled.
+    gic::irq_enable();
+    for _ in 0..100 {
+        core::hint::spin_loop();
+    }
+    gic::irq_disable();
+    let (times, at) = *IRQ_SEEN.lock();
+    let on_time = test == SelfTest::Sgi || at >= deadline;
+    if times == 1 && on_time {
+        if test == SelfTest::Timer {
+            info!(
+                "selftest timer: INTID {intid} at counter {at} (deadline {deadline}), handled once"
+            );
+        } else {
+            info!("selftest sgi: SGI 1 handled once");
+        }
+        semihosting::exit(status::OK)
+    }
+    error!(
+        "selftest {}: INTID {intid} handled {times} times, at counter {at} (deadline {deadline})",
+        test.name()
+    );
     fatal_stop(&mut console::emergency(), status::SELFTEST_FAILED)
 }

@@ -1,0 +1,234 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//! The physical GICv3 through the `arm-gic` crate (feature `el2`), and the EL2 timer.
+//!
+//! The crate drives the distributor, the redistributor and the EL1/EL2 `ICC_*`
+//! registers. What it does not cover is hand-written here and kept small: the
+//! Cortex-R82's EL2 physical timer is the Secure one, CNTHPS_* (S3_4_C14_C5_x), which
+//! no timer crate names; HCR_EL2's routing bits; and (later, for guests) the ICH_*
+//! virtual interface, which arm-gic does not provide.
+use core::arch::asm;
+use core::ptr::NonNull;
+
+use arm_gic::gicv3::registers::{Gicd, GicrSgi};
+use arm_gic::gicv3::{GicCpuInterface, GicV3, SgiTarget, SgiTargetGroup};
+use arm_gic::{IntId, InterruptGroup, UniqueMmioPointer};
+use spin::mutex::SpinMutex;
+
+static GIC: SpinMutex<Option<GicV3<'static>>> = SpinMutex::new(None);
+
+/// Priority rxen gives the interrupts it uses (mid-range: 0x80).
+pub const PRIORITY: u8 = 0x80;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum GicInitError {
+    #[error("GIC at {gicd:#x}/{gicr:#x}: the redistributor is not usable: {why}")]
+    Redistributor {
+        gicd: u64,
+        gicr: u64,
+        why: &'static str,
+    },
+}
+
+/// What the boot log says about the GIC.
+#[derive(Clone, Copy, Debug)]
+pub struct GicInfo {
+    /// GICD_PIDR2.ArchRev (3 for GICv3).
+    pub version: u32,
+    pub spis: u32,
+    pub list_registers: u32,
+}
+
+/// Initialise the GIC for this core (core 0) and route physical interrupts to EL2.
+///
+/// # Safety
+///
+/// `gicd` and `gicr` must be the device tree's GICv3 distributor and redistributor,
+/// mapped as device memory and used by nothing else.
+pub unsafe fn init(gicd: u64, gicr: u64) -> Result<GicInfo, GicInitError> {
+    let err = |why| GicInitError::Redistributor { gicd, gicr, why };
+    let d = NonNull::new(gicd as *mut Gicd).ok_or(err("null distributor"))?;
+    let r = NonNull::new(gicr as *mut GicrSgi).ok_or(err("null redistributor"))?;
+    // SAFETY: the caller guarantees both ranges are this GIC's, mapped as device
+    // memory and owned by this driver alone.
+    let mut gic = unsafe { GicV3::new(UniqueMmioPointer::new(d), r, 1) }
+        .map_err(|_| err("GICR_TYPER frames"))?;
+    GicCpuInterface::enable_system_register_el2(true);
+    gic.setup(0);
+    GicCpuInterface::set_priority_mask(0xff);
+    let typer = gic.typer();
+    let spis = typer.num_spis();
+    // SAFETY: PIDR2 is a read-only identification register of the mapped GICD.
+    let pidr2 = unsafe { core::ptr::read_volatile((gicd + 0xffe8) as *const u32) };
+    let vtr: u64;
+    // SAFETY: ICH_VTR_EL2 is an ID register of the virtual interface (read only).
+    unsafe {
+        asm!("mrs {}, S3_4_C12_C11_1", out(reg) vtr, options(nomem, nostack, preserves_flags))
+    };
+    *GIC.lock() = Some(gic);
+    route_to_el2();
+    Ok(GicInfo {
+        version: (pidr2 >> 4) & 0xf,
+        spis,
+        list_registers: (vtr & 0x1f) as u32 + 1,
+    })
+}
+
+/// HCR_EL2.{IMO, FMO, AMO}: physical IRQ, FIQ and SError go to EL2, even from a guest
+/// that masks them; RW stays set (EL1 is AArch64).
+fn route_to_el2() {
+    // SAFETY: sets routing bits only; the guest-specific bits (VM, traps) are set per
+    // vCPU on entry. The ISB makes the routing take effect before interrupts unmask.
+    unsafe {
+        asm!(
+            "mrs {t}, hcr_el2",
+            "orr {t}, {t}, #(1 << 3)",
+            "orr {t}, {t}, #(1 << 4)",
+            "orr {t}, {t}, #(1 << 5)",
+            "orr {t}, {t}, #(1 << 31)",
+            "msr hcr_el2, {t}",
+            "isb",
+            t = out(reg) _,
+            options(nostack, preserves_flags)
+        )
+    };
+}
+
+/// The crate's IntId for a raw INTID.
+fn intid(raw: u32) -> IntId {
+    match raw {
+        0..=15 => IntId::sgi(raw),
+        16..=31 => IntId::ppi(raw - 16),
+        _ => IntId::spi(raw - 32),
+    }
+}
+
+/// Enable a private interrupt (SGI or PPI) of this core at rxen's priority, group 1.
+pub fn enable_private(raw: u32) -> bool {
+    let id = intid(raw);
+    let mut g = GIC.lock();
+    let Some(gic) = g.as_mut() else { return false };
+    gic.set_interrupt_priority(id, Some(0), PRIORITY).is_ok()
+        && gic.enable_interrupt(id, Some(0), true).is_ok()
+}
+
+/// Acknowledge the highest-priority pending group-1 interrupt (ICC_IAR1_EL1).
+pub fn acknowledge() -> Option<u32> {
+    GicCpuInterface::get_and_acknowledge_interrupt(InterruptGroup::Group1).map(u32::from)
+}
+
+/// Drop its priority and deactivate it (EOImode 0).
+pub fn end(intid: u32) {
+    GicCpuInterface::end_interrupt(self::intid(intid), InterruptGroup::Group1);
+}
+
+/// Send SGI `sgi` to this core (affinity 0.0.0.0).
+pub fn sgi_to_self(sgi: u32) {
+    GicCpuInterface::send_sgi(
+        IntId::sgi(sgi),
+        SgiTarget::List {
+            affinity3: 0,
+            affinity2: 0,
+            affinity1: 0,
+            target_list: 0b1,
+        },
+        SgiTargetGroup::CurrentGroup1,
+    )
+    .ok();
+}
+
+/// Unmask IRQs at EL2 (PSTATE.I).
+pub fn irq_enable() {
+    // SAFETY: unmasking IRQs is safe once the vectors and the handler registry exist.
+    unsafe { asm!("msr daifclr, #2", options(nomem, nostack, preserves_flags)) };
+}
+
+pub fn irq_disable() {
+    // SAFETY: masking IRQs has no memory effect.
+    unsafe { asm!("msr daifset, #2", options(nomem, nostack, preserves_flags)) };
+}
+
+/// Wait for an interrupt.
+pub fn wfi() {
+    // SAFETY: WFI only waits.
+    unsafe { asm!("wfi", options(nomem, nostack, preserves_flags)) };
+}
+
+/// The EL2 physical timer of the Cortex-R82 (CNTHPS_*, the Secure EL2 timer).
+pub mod timer {
+    use core::arch::asm;
+
+    /// CNTPCT_EL0: the counter now.
+    pub fn now() -> u64 {
+        let v: u64;
+        // SAFETY: reads the counter after an ISB (so it is not read early).
+        unsafe {
+            asm!("isb", "mrs {}, cntpct_el0", out(reg) v, options(nomem, nostack, preserves_flags))
+        };
+        v
+    }
+
+    /// CNTFRQ_EL0.
+    pub fn frequency() -> u64 {
+        let v: u64;
+        // SAFETY: reads an ID-like register.
+        unsafe { asm!("mrs {}, cntfrq_el0", out(reg) v, options(nomem, nostack, preserves_flags)) };
+        v
+    }
+
+    /// Fire at counter value `deadline` (CNTHPS_CVAL_EL2, CTL.ENABLE, unmasked).
+    pub fn arm(deadline: u64) {
+        // SAFETY: programs the EL2 timer, which only rxen uses.
+        unsafe {
+            asm!(
+                "msr S3_4_C14_C5_2, {d}",
+                "msr S3_4_C14_C5_1, {e}",
+                "isb",
+                d = in(reg) deadline, e = in(reg) 1u64,
+                options(nomem, nostack, preserves_flags)
+            )
+        };
+    }
+
+    /// Stop it (CTL.ENABLE clear: the interrupt line drops).
+    pub fn disarm() {
+        // SAFETY: as `arm`.
+        unsafe {
+            asm!(
+                "msr S3_4_C14_C5_1, xzr",
+                "isb",
+                options(nomem, nostack, preserves_flags)
+            )
+        };
+    }
+}
+
+/// An interrupt handler: the INTID and the interrupted context (a guest's when
+/// `from_guest`), which the handler may switch to another vCPU's.
+pub type Handler = fn(intid: u32, frame: &mut super::traps::TrapFrame, from_guest: bool);
+
+static HANDLERS: SpinMutex<[Option<Handler>; 32]> = SpinMutex::new([None; 32]);
+
+/// Register the handler of a private interrupt (SGI/PPI) and enable it.
+pub fn register(intid: u32, h: Handler) -> bool {
+    if intid >= 32 {
+        return false;
+    }
+    HANDLERS.lock()[intid as usize] = Some(h);
+    enable_private(intid)
+}
+
+/// The IRQ vector's work: acknowledge, run the handler, end, until nothing is pending.
+/// An interrupt with no handler is ended and reported once.
+pub fn dispatch(frame: &mut super::traps::TrapFrame, from_guest: bool) {
+    while let Some(id) = acknowledge() {
+        if id >= 1020 {
+            break;
+        }
+        let h = HANDLERS.lock().get(id as usize).copied().flatten();
+        match h {
+            Some(h) => h(id, frame, from_guest),
+            None => log::warn!("interrupt {id} has no handler: ignored"),
+        }
+        end(id);
+    }
+}
