@@ -13,6 +13,7 @@
 pub mod devices;
 pub mod dtb;
 pub mod exception;
+pub mod gdb;
 pub mod machine;
 pub mod mpu;
 pub mod profile;
