@@ -36,4 +36,6 @@ pub mod exit_status {
     pub const HOST_ERROR: i32 = 125;
     /// An exception was taken before the image installed VBAR_EL2.
     pub const NO_VECTOR: i32 = 126;
+    /// GDB killed the target (`kill`, or quitting while attached).
+    pub const KILLED: i32 = 137;
 }
