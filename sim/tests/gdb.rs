@@ -251,3 +251,145 @@ fn watching_a_busy_page_changes_nothing() {
     assert_eq!(o.insns, reference.insns);
     assert_eq!(m.console_text(), console);
 }
+
+/// `r82sim --gdb 0 rxen`, waiting for a client: the process and its port.
+fn spawn_stub() -> (std::process::Child, u16) {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_r82sim"))
+        .args(["--gdb", "0", "--max-insns", "200000000"])
+        .arg(common::rxen_path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("r82sim");
+    let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    err.read_line(&mut line).unwrap();
+    let port = line
+        .split("127.0.0.1:")
+        .nth(1)
+        .and_then(|r| r.split(':').next())
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("no port in {line:?}"));
+    // Keep draining stderr so the simulator never blocks on it.
+    std::thread::spawn(move || {
+        let mut rest = String::new();
+        let _ = std::io::Read::read_to_string(&mut err, &mut rest);
+    });
+    (child, port)
+}
+
+/// Wait for `child` at most `secs` seconds; kill it past that.
+fn wait_bounded(child: &mut std::process::Child, secs: u64) -> std::process::ExitStatus {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            return s;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("process still running after {secs} s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn gdb_debugs_rxen_from_reset_to_exit() {
+    // Where the watchpoint must fire: found through the machine directly.
+    let in_call = symbol_containing("IN_CALL");
+    let store_pc = {
+        let mut m = machine();
+        m.set_breakpoint(m.symbol("setup_complete").unwrap(), false)
+            .unwrap();
+        let flag = Arc::new(AtomicBool::new(false));
+        m.run_until(&flag);
+        m.set_watchpoint(Watch {
+            addr: in_call,
+            len: 1,
+            kind: WatchKind::Write,
+        });
+        assert!(matches!(m.run_until(&flag), DebugStop::Watchpoint(_)));
+        m.pc()
+    };
+    let m = machine();
+    let fim = m.symbol("free_init_memory").unwrap();
+    let init_begin = m.symbol("__init_begin").unwrap();
+    let (mut sim, port) = spawn_stub();
+    let script = format!(
+        "set pagination off\n\
+         set confirm off\n\
+         set language c\n\
+         target remote 127.0.0.1:{port}\n\
+         break *free_init_memory\n\
+         continue\n\
+         printf \"PC=%#lx\\n\", $pc\n\
+         printf \"SCTLR.M=%d\\n\", $SCTLR_EL2 & 1\n\
+         printf \"X30=%#lx\\n\", $x30\n\
+         monitor mpu\n\
+         hbreak *setup_complete\n\
+         continue\n\
+         monitor mpu\n\
+         monitor icount\n\
+         watch *(unsigned char *){in_call:#x}\n\
+         continue\n\
+         printf \"WATCH-PC=%#lx\\n\", $pc\n\
+         delete\n\
+         continue\n"
+    );
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let cmds = dir.join(format!("gdb-{port}.cmds"));
+    std::fs::write(&cmds, script).unwrap();
+    let mut gdb = std::process::Command::new("gdb-multiarch")
+        .args(["-nx", "-batch", "-x"])
+        .arg(&cmds)
+        .arg(common::rxen_path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("gdb-multiarch (scripts/install-deps.sh installs it)");
+    let status = wait_bounded(&mut gdb, 120);
+    let out = gdb.wait_with_output().unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(status.success(), "{text}");
+    assert!(text.contains(&format!("PC={fim:#x}")), "{text}");
+    assert!(text.contains("SCTLR.M=1"), "{text}");
+    assert!(!text.contains("X30=0x0\n"), "{text}");
+    // The init text region, RO and executable, before free_init_memory; gone after.
+    let init_text = format!("{init_begin:#012x}..");
+    let mpus: Vec<&str> = text.split("EL2 MPU: ").skip(1).collect();
+    assert_eq!(mpus.len(), 2, "{text}");
+    assert!(
+        mpus[0]
+            .lines()
+            .any(|l| l.contains(&init_text) && l.contains("RO X ")),
+        "{text}"
+    );
+    assert!(!mpus[1].contains(&init_text), "{text}");
+    assert!(text.contains(" instructions (CNTPCT_EL0 "), "{text}");
+    // GDB steps over the store and reports the change there.
+    assert!(text.contains("Old value = 0"), "{text}");
+    assert!(text.contains("New value = 1"), "{text}");
+    assert!(
+        text.contains(&format!("WATCH-PC={:#x}", store_pc + 4)),
+        "{text}"
+    );
+    assert!(text.contains("exited normally"), "{text}");
+    let sim_status = wait_bounded(&mut sim, 60);
+    assert_eq!(sim_status.code(), Some(0));
+}
+
+#[test]
+fn the_stub_takes_one_client_on_localhost_only() {
+    let (mut sim, port) = spawn_stub();
+    let first = std::net::TcpStream::connect(("127.0.0.1", port)).expect("first client");
+    // Give the stub time to accept and stop listening.
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let second = std::net::TcpStream::connect(("127.0.0.1", port));
+    assert!(second.is_err(), "a second client was accepted");
+    // The first client leaves without a word: the run goes on to the image's exit.
+    drop(first);
+    let status = wait_bounded(&mut sim, 60);
+    assert_eq!(status.code(), Some(0));
+}
