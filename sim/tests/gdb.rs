@@ -348,10 +348,20 @@ fn gdb_debugs_rxen_from_reset_to_exit() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("gdb-multiarch (scripts/install-deps.sh installs it)");
+    // Drained while GDB runs, so that it never blocks on a full pipe.
+    let drain = |r: Option<Box<dyn std::io::Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut v = Vec::new();
+            if let Some(mut r) = r {
+                let _ = r.read_to_end(&mut v);
+            }
+            String::from_utf8_lossy(&v).into_owned()
+        })
+    };
+    let out = drain(gdb.stdout.take().map(|r| Box::new(r) as _));
+    let err = drain(gdb.stderr.take().map(|r| Box::new(r) as _));
     let status = wait_bounded(&mut gdb, 120);
-    let out = gdb.wait_with_output().unwrap();
-    let text =
-        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    let text = out.join().unwrap() + &err.join().unwrap();
     assert!(status.success(), "{text}");
     assert!(text.contains(&format!("PC={fim:#x}")), "{text}");
     assert!(text.contains("SCTLR.M=1"), "{text}");
