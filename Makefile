@@ -10,7 +10,7 @@ HOST    := $(shell rustc -vV 2>/dev/null | sed -n 's/^host: //p')
 LLVM    := $(shell rustc --print sysroot 2>/dev/null)/lib/rustlib/$(HOST)/bin
 SIM     := target/release/r82sim
 
-.PHONY: all image deps sim run test lint bench profile guests demo demo-attack clean FORCE
+.PHONY: all image deps sim run debug test lint bench profile guests demo demo-attack clean FORCE
 
 all: image
 
@@ -47,6 +47,13 @@ demo: image sim guests
 
 demo-attack: image sim guests
 	scripts/demo.sh demo/hello-attacker.cfg
+
+# Boot the image in r82sim stopped before its first instruction, waiting for GDB on
+# 127.0.0.1:$(GDB_PORT); attach from another terminal with the command it prints.
+GDB_PORT ?= 1234
+debug: image sim
+	@echo "attach with: gdb-multiarch $(BUILD)/rxen -ex 'target remote :$(GDB_PORT)'"
+	$(SIM) --gdb $(GDB_PORT) $(BUILD)/rxen
 
 # Everything CI checks: formatting, lints for host and target, host unit and
 # property tests, the simulator's architecture tests and the rxen boot tests.

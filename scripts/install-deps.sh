@@ -12,7 +12,8 @@
 #   gcc, g++, make        the C/C++ compilers and make for the above and the Makefile
 #   device-tree-compiler  dtc: the built-in device tree and the test trees
 #   python3               scripts/bench.py and scripts/imagebuilder.py
-#   gdb-multiarch         the GDB tests drive a real AArch64 GDB against r82sim
+#   gdb-multiarch         AArch64 GDB: `make debug`, and the GDB tests drive it
+#                         against `r82sim --gdb` (sim/tests/gdb.rs)
 #
 # The Rust toolchain, target and components come from rust-toolchain.toml through
 # rustup. Quiet and fast when everything is there.
@@ -21,7 +22,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(cmake libclang-dev gcc g++ make device-tree-compiler python3)
+packages=(cmake libclang-dev gcc g++ make device-tree-compiler python3 gdb-multiarch)
 
 pkg_installed() {
   [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]

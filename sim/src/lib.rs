@@ -13,6 +13,7 @@
 pub mod devices;
 pub mod dtb;
 pub mod exception;
+pub mod gdb;
 pub mod gic;
 pub mod machine;
 pub mod mpu;
@@ -38,4 +39,6 @@ pub mod exit_status {
     pub const HOST_ERROR: i32 = 125;
     /// An exception was taken before the image installed VBAR_EL2.
     pub const NO_VECTOR: i32 = 126;
+    /// GDB killed the target (`kill`, or quitting while attached).
+    pub const KILLED: i32 = 137;
 }

@@ -22,6 +22,7 @@ use unicorn_engine::{
 
 use crate::devices::{Pl011, V2m, V2mRequest, UART_BASES, UART_SIZE, V2M_SIZE, V2M_SYSREGS};
 use crate::exception::{self, Cause, Kind};
+use crate::gdb::points::{Points, Watch, WatchHit};
 use crate::mpu::{self, Access, Controls, Mpu, Stage, SCTLR_M};
 pub use crate::stop::{Outcome, StopReason, ADP_STOPPED_APPLICATION_EXIT};
 use crate::syndrome::{self, data_abort_iss};
@@ -206,6 +207,10 @@ struct State {
     /// The instruction count at the last exception entry, to catch exception loops.
     last_entry: Option<u64>,
     mpidr: u64,
+    /// The debugger's breakpoints and watchpoints (`crate::gdb`).
+    points: Points,
+    /// The debugger's run state (see the debugging `impl Machine` at the end).
+    dbg: DebugRun,
 }
 
 /// A region written with no ISB since: (index, old range, new range, warned already).
@@ -392,6 +397,8 @@ impl Machine {
             profile: Vec::new(),
             last_entry: None,
             mpidr: cfg.mpidr,
+            points: Points::default(),
+            dbg: DebugRun::default(),
         };
         let mut uc = Unicorn::new_with_data(Arch::ARM64, Mode::LITTLE_ENDIAN, state)
             .map_err(host("unicorn"))?;
@@ -574,6 +581,10 @@ impl Machine {
             }
             let c = s.controls(el);
             let (r, w, x) = mpu::page_perms_at(&s.mpu, &s.el1_mpu, &c, page, PAGE);
+            // A debugger's watchpoints: data accesses to a watched page get no TLB
+            // entry, so that each one stops here and is checked (`run_until`).
+            let (wr, ww) = s.points.page_watched(page, PAGE);
+            let (r, w) = (r && !wr, w && !ww);
             if s.strict.on && s.sctlr & SCTLR_M != 0 && el == 2 {
                 strict_on_access(s, page, ty);
             }
@@ -1900,5 +1911,609 @@ fn strict_on_access(s: &mut State, page: u64, ty: MemType) {
             ));
             s.strict.stale_exec.retain(|x| x.0 != b || x.1 != l);
         }
+    }
+}
+
+// The debugger's control of the machine (`crate::gdb`): stepping, breakpoints checked
+// by the simulator (nothing is written into guest memory), watchpoints, physical
+// memory, registers by name. A stop the debugger causes leaves the instruction count
+// exact, and a run resumed from it counts on as if it had never stopped: the image
+// reads the same counter, sees the same timer deadlines and faults at the same
+// instruction with and without a debugger.
+
+/// Why a debugger-driven run handed control back.
+#[derive(Clone, Debug)]
+pub enum DebugStop {
+    /// The run is over: the image's exit, or one of r82sim's own stops.
+    Ended(Outcome),
+    /// Before the instruction at `addr`, which holds a breakpoint (`hw`: only a
+    /// hardware one).
+    Breakpoint { addr: u64, hw: bool },
+    /// Before the instruction whose access hit a watchpoint; the access is not done.
+    Watchpoint(WatchHit),
+    /// One instruction executed (or one exception taken instead).
+    Stepped,
+    /// The interrupt flag was raised.
+    Interrupted,
+}
+
+/// The debugger's run state, in `State`.
+#[derive(Default)]
+struct DebugRun {
+    /// The code hook of each breakpoint address.
+    hooks: std::collections::BTreeMap<u64, unicorn_engine::UcHookId>,
+    /// The breakpoint the code hook stopped before.
+    hit: Option<u64>,
+    /// A breakpoint at this address does not stop the first instruction of a run
+    /// (the one the debugger resumes from).
+    skip: Option<u64>,
+    /// Raised (from another thread) to stop a run at the start of the next block.
+    interrupt: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+    poll_hook: bool,
+}
+
+/// How many bytes from `addr` (at most `len`) lie in RAM or flash: what the debugger
+/// may read and write. Devices are left alone (a read can change a device).
+fn phys_span(addr: u64, len: usize) -> usize {
+    let end = addr.saturating_add(len as u64);
+    for (base, size) in [(DRAM_BASE, DRAM_SIZE), (FLASH0_BASE, FLASH0_SIZE)] {
+        if (base..base + size).contains(&addr) {
+            return (end.min(base + size) - addr) as usize;
+        }
+    }
+    0
+}
+
+/// The SP_ELx registers by encoding: (SP_EL0, SP_EL1, SP_EL2).
+const SP_EL0_ENC: Enc = (3, 0, 4, 1, 0);
+const SP_EL1_ENC: Enc = (3, 4, 4, 1, 0);
+const SP_EL2_ENC: Enc = (3, 6, 4, 1, 0);
+const FPCR_ENC: Enc = (3, 3, 4, 4, 0);
+const FPSR_ENC: Enc = (3, 3, 4, 4, 1);
+
+impl Machine {
+    /// Instructions executed so far (exact at every debugger stop).
+    pub fn insns(&self) -> u64 {
+        self.uc.get_data().insns
+    }
+
+    /// The EL1 MPU (stage 1 of the EL1&0 regime).
+    pub fn el1_mpu(&self) -> &Mpu {
+        &self.uc.get_data().el1_mpu
+    }
+
+    /// The current exception level.
+    pub fn exception_level(&self) -> u8 {
+        self.el()
+    }
+
+    fn ended(&self, reason: StopReason) -> DebugStop {
+        DebugStop::Ended(Outcome {
+            status: reason.status(),
+            reason,
+            insns: self.uc.get_data().insns,
+        })
+    }
+
+    /// Set a breakpoint: the simulator stops before executing the instruction at
+    /// `addr`. Guest memory is not changed.
+    pub fn set_breakpoint(&mut self, addr: u64, hw: bool) -> Result<(), String> {
+        self.uc.get_data_mut().points.add_breakpoint(addr, hw);
+        if self.uc.get_data().dbg.hooks.contains_key(&addr) {
+            return Ok(());
+        }
+        let id = self
+            .uc
+            .add_code_hook(addr, addr, |uc, a, _| {
+                let s = uc.get_data_mut();
+                if s.dbg.skip.take() == Some(a) || s.points.breakpoint_at(a).is_none() {
+                    return;
+                }
+                s.dbg.hit = Some(a);
+                let _ = uc.emu_stop();
+            })
+            .map_err(host("breakpoint hook"))?;
+        self.uc.get_data_mut().dbg.hooks.insert(addr, id);
+        // Code translated before has no call to the new hook.
+        let _ = self.uc.ctl_remove_cache(addr, addr + 4);
+        Ok(())
+    }
+
+    /// Remove one breakpoint of this kind at `addr`; false if there was none.
+    pub fn clear_breakpoint(&mut self, addr: u64, hw: bool) -> bool {
+        let s = self.uc.get_data_mut();
+        if !s.points.remove_breakpoint(addr, hw) {
+            return false;
+        }
+        if s.points.breakpoint_at(addr).is_none() {
+            if let Some(id) = s.dbg.hooks.remove(&addr) {
+                let _ = self.uc.remove_hook(id);
+                let _ = self.uc.ctl_remove_cache(addr, addr + 4);
+            }
+        }
+        true
+    }
+
+    /// Set a watchpoint. Accesses to its TLB pages are then checked one by one.
+    pub fn set_watchpoint(&mut self, w: Watch) {
+        self.uc.get_data_mut().points.add_watch(w);
+        let _ = self.uc.ctl_flush_tlb();
+    }
+
+    /// Remove one watchpoint equal to `w`; false if there was none.
+    pub fn clear_watchpoint(&mut self, w: Watch) -> bool {
+        let removed = self.uc.get_data_mut().points.remove_watch(w);
+        let _ = self.uc.ctl_flush_tlb();
+        removed
+    }
+
+    /// Physical memory as the debugger reads it (not subject to the MPU): RAM and
+    /// flash. Returns how many bytes from `addr` were read into `buf`.
+    pub fn read_phys(&self, addr: u64, buf: &mut [u8]) -> usize {
+        let n = phys_span(addr, buf.len());
+        match self.read_mem(addr, n) {
+            Some(v) if n > 0 => {
+                buf[..n].copy_from_slice(&v);
+                n
+            }
+            _ => 0,
+        }
+    }
+
+    /// Write physical memory for the debugger (RAM and flash only). Translated code
+    /// of the range is dropped.
+    pub fn write_phys(&mut self, addr: u64, data: &[u8]) -> Result<(), String> {
+        if data.is_empty() {
+            return Ok(());
+        }
+        if phys_span(addr, data.len()) != data.len() {
+            return Err(format!(
+                "[{addr:#x}, +{:#x}) is not all RAM or flash",
+                data.len()
+            ));
+        }
+        let end = addr + data.len() as u64;
+        let mut page = addr & !(PAGE - 1);
+        while page < end {
+            fill_page(&mut self.uc, page);
+            page += PAGE;
+        }
+        self.uc.mem_write(addr, data).map_err(host("write"))?;
+        let _ = self.uc.ctl_remove_cache(addr, end);
+        Ok(())
+    }
+
+    /// Write a core register (X0..X30, SP, PC, PSTATE, FPCR, FPSR) as a debugger
+    /// does. A PSTATE write takes effect at once (EL, SP selection, the MPU regime).
+    pub fn set_reg(&mut self, r: RegisterARM64, v: u64) -> Result<(), String> {
+        self.uc.reg_write(r, v).map_err(host("register"))?;
+        if r == RegisterARM64::PSTATE {
+            // A PSTATE write alone leaves Unicorn's cached state stale; a
+            // coprocessor write refreshes it (see UNICORN-NOTES.md).
+            let mut spsr = cp(3, 4, 4, 0, 0);
+            let _ = self.uc.reg_read_arm64_coproc(&mut spsr);
+            self.uc
+                .reg_write_arm64_coproc(&spsr)
+                .map_err(host("refresh"))?;
+            self.flush_translations();
+        }
+        Ok(())
+    }
+
+    /// SIMD&FP register V`i` (0..=31).
+    pub fn vreg(&self, i: u8) -> u128 {
+        let id = RegisterARM64::Q0 as i32 + i.min(31) as i32;
+        let b = self.uc.reg_read_long(id).unwrap_or_default();
+        let mut a = [0u8; 16];
+        let n = b.len().min(16);
+        a[..n].copy_from_slice(&b[..n]);
+        u128::from_le_bytes(a)
+    }
+
+    pub fn set_vreg(&mut self, i: u8, v: u128) -> Result<(), String> {
+        let id = RegisterARM64::Q0 as i32 + i.min(31) as i32;
+        self.uc
+            .reg_write_long(id, &v.to_le_bytes())
+            .map_err(host("vector register"))
+    }
+
+    /// The stack pointer register of SPSel/EL `bank` (0, 1, 2): the live SP when
+    /// the core uses that one now.
+    fn sp_of(&self, bank: u8) -> u64 {
+        let pstate = self.reg(RegisterARM64::PSTATE);
+        let el = ((pstate >> 2) & 3) as u8;
+        let current = if pstate & 1 == 0 { 0 } else { el };
+        if current == bank {
+            return self.reg(RegisterARM64::SP);
+        }
+        self.reg(match bank {
+            0 => RegisterARM64::SP_EL0,
+            1 => RegisterARM64::SP_EL1,
+            _ => RegisterARM64::SP_EL2,
+        })
+    }
+
+    /// A system register by encoding (op0, op1, CRn, CRm, op2), as the image would
+    /// read it at EL2: the models' registers (MPU, PMSA, ID, the counter) first,
+    /// then Unicorn's.
+    pub fn sysreg_value(&mut self, e: Enc) -> u64 {
+        match e {
+            SP_EL0_ENC => return self.sp_of(0),
+            SP_EL1_ENC => return self.sp_of(1),
+            SP_EL2_ENC => return self.sp_of(2),
+            FPCR_ENC => return self.reg(RegisterARM64::FPCR),
+            FPSR_ENC => return self.reg(RegisterARM64::FPSR),
+            _ => {}
+        }
+        let pc = self.pc();
+        let s = self.uc.get_data_mut();
+        if let Some((region, limit, _)) = region_reg(&s.el1_mpu, e, 0) {
+            return region.map_or(0, |r| s.el1_mpu.read(r, limit));
+        }
+        if let Some((region, limit, _)) = region_reg(&s.mpu, e, 4) {
+            return region.map_or(0, |r| s.mpu.read(r, limit));
+        }
+        match sysreg_read(s, e, pc) {
+            Some(v) => v,
+            None => self.sysreg(e.0, e.1, e.2, e.3, e.4),
+        }
+    }
+
+    /// Write a system register by encoding for the debugger, as an MSR at EL2
+    /// would (the MPU and control registers reach the models), without `--strict`
+    /// bookkeeping. Translations are dropped.
+    pub fn set_sysreg(&mut self, e: Enc, v: u64) -> Result<(), String> {
+        let direct = match e {
+            SP_EL0_ENC | SP_EL1_ENC | SP_EL2_ENC => {
+                let bank = match e {
+                    SP_EL0_ENC => 0,
+                    SP_EL1_ENC => 1,
+                    _ => 2,
+                };
+                let pstate = self.reg(RegisterARM64::PSTATE);
+                let current = if pstate & 1 == 0 {
+                    0
+                } else {
+                    (pstate >> 2) & 3
+                };
+                Some(if current == bank {
+                    RegisterARM64::SP
+                } else {
+                    [
+                        RegisterARM64::SP_EL0,
+                        RegisterARM64::SP_EL1,
+                        RegisterARM64::SP_EL2,
+                    ][bank as usize]
+                })
+            }
+            FPCR_ENC => Some(RegisterARM64::FPCR),
+            FPSR_ENC => Some(RegisterARM64::FPSR),
+            _ => None,
+        };
+        if let Some(r) = direct {
+            return self.uc.reg_write(r, v).map_err(host("register"));
+        }
+        let pc = self.pc();
+        let mut value = v;
+        let handled = if e == HCR_EL2 {
+            value |= exception::HCR_RW;
+            self.uc.get_data_mut().hcr = value;
+            false
+        } else {
+            let s = self.uc.get_data_mut();
+            let strict = std::mem::replace(&mut s.strict.on, false);
+            let (handled, _) = sysreg_write(s, e, v, pc);
+            s.strict.on = strict;
+            handled
+        };
+        if !handled {
+            let mut r = cp(e.0, e.1, e.2, e.3, e.4);
+            r.val = value;
+            self.uc
+                .reg_write_arm64_coproc(&r)
+                .map_err(host("system register"))?;
+        }
+        self.flush_translations();
+        Ok(())
+    }
+
+    fn ensure_poll_hook(&mut self) -> Result<(), String> {
+        if self.uc.get_data().dbg.poll_hook {
+            return Ok(());
+        }
+        // After the counting block hook: a stop requested here takes effect before
+        // the block's first instruction.
+        self.uc
+            .add_block_hook(1, 0, |uc, _, _| {
+                let s = uc.get_data();
+                let raised = !s.permissive
+                    && s.dbg
+                        .interrupt
+                        .as_ref()
+                        .is_some_and(|f| f.load(std::sync::atomic::Ordering::Relaxed));
+                if raised {
+                    let _ = uc.emu_stop();
+                }
+            })
+            .map_err(host("interrupt hook"))?;
+        self.uc.get_data_mut().dbg.poll_hook = true;
+        Ok(())
+    }
+
+    /// After a stop before the instruction at `pc` inside the last block entered (a
+    /// breakpoint, an interrupt, a step): count exactly the instructions executed,
+    /// and forget an ERET at the block's end that has not run yet.
+    fn settle_at(&mut self, pc: u64) {
+        let s = self.uc.get_data_mut();
+        let block_end = s.block_addr + 4 * (s.insns - s.insns_before_block);
+        if pc >= s.block_addr && pc < block_end {
+            s.eret_from = None;
+        }
+        s.insns = s.exact_insns(pc);
+    }
+
+    /// Whether the last block entered ended with a WFI that has executed (the core
+    /// stopped right after it).
+    fn wfi_done(&self, pc: u64) -> bool {
+        let s = self.uc.get_data();
+        let block_end = s.block_addr + 4 * (s.insns - s.insns_before_block);
+        pc >= 4 && pc == block_end && self.insn(pc - 4) == Some(INSN_WFI)
+    }
+
+    /// Execute the instruction at `pc` with every access allowed and recorded, then
+    /// undo it entirely; return the first watchpoint its accesses hit.
+    fn probe_watch(&mut self, pc: u64) -> Result<Option<WatchHit>, String> {
+        let ctx = self.uc.context_init().map_err(host("context save"))?;
+        let saved = {
+            let s = self.uc.get_data();
+            (
+                s.insns,
+                s.block_addr,
+                s.insns_before_block,
+                s.eret_from,
+                s.stop.clone(),
+            )
+        };
+        let hook = self
+            .uc
+            .add_mem_hook(
+                HookType::MEM_READ | HookType::MEM_WRITE,
+                1,
+                0,
+                |uc, ty, addr, size, _v| {
+                    let write = ty == MemType::WRITE;
+                    let mut old = vec![0u8; size];
+                    if write {
+                        let _ = uc.mem_read(addr, &mut old);
+                    }
+                    uc.get_data_mut().recorded.push(Recorded {
+                        addr,
+                        size,
+                        write,
+                        old,
+                    });
+                    true
+                },
+            )
+            .map_err(host("record hook"))?;
+        self.uc.get_data_mut().permissive = true;
+        self.uc.get_data_mut().recorded.clear();
+        self.flush_translations();
+        let _ = self.uc.emu_start(pc, UNTIL, 0, 1);
+        self.uc.get_data_mut().permissive = false;
+        let _ = self.uc.remove_hook(hook);
+        self.flush_translations();
+        let recorded = std::mem::take(&mut self.uc.get_data_mut().recorded);
+        for rec in recorded.iter().rev().filter(|r| r.write) {
+            let _ = self.uc.mem_write(rec.addr, &rec.old);
+        }
+        self.uc
+            .context_restore(&ctx)
+            .map_err(host("context restore"))?;
+        let s = self.uc.get_data_mut();
+        (
+            s.insns,
+            s.block_addr,
+            s.insns_before_block,
+            s.eret_from,
+            s.stop,
+        ) = saved;
+        s.pending = None;
+        s.illegal = None;
+        s.unmapped = None;
+        s.mpu_changed = false;
+        let points = &s.points;
+        Ok(recorded
+            .iter()
+            .find_map(|r| points.hit(r.addr, r.size as u64, r.write)))
+    }
+
+    /// A refused TLB fill while the debugger may watch: a watchpoint hit stops before
+    /// the instruction; anything else goes on as in `run`.
+    fn debug_refused(&mut self) -> Result<Option<WatchHit>, String> {
+        if !self.uc.get_data().points.watches().is_empty() {
+            let pc = self.pc();
+            let s = self.uc.get_data_mut();
+            s.insns = s.exact_insns(pc);
+            if let Some(hit) = self.probe_watch(pc)? {
+                self.uc.get_data_mut().refused = None;
+                return Ok(Some(hit));
+            }
+            // The access goes on as in `run`; when it is allowed, exactly the one
+            // instruction ran (`step_checked` leaves its block's count).
+            let before = self.insns();
+            self.on_refused_access()?;
+            if self.pc() == pc + 4 {
+                self.settle_at(pc + 4);
+                self.uc.get_data_mut().insns = before + 1;
+            }
+            return Ok(None);
+        }
+        self.on_refused_access().map(|()| None)
+    }
+
+    /// Execute one instruction (or take the exception it raises) and stop.
+    pub fn step_one(&mut self) -> DebugStop {
+        if let Some(stop) = self.uc.get_data_mut().stop.take() {
+            return self.ended(stop);
+        }
+        let pc = self.pc();
+        let before = self.uc.get_data().insns;
+        let insn = self.insn(pc);
+        self.uc.get_data_mut().dbg.skip = Some(pc);
+        // Unicorn adds its counting hook without dropping translated code, and code
+        // translated without it would run to the end of its block.
+        self.flush_translations();
+        let r = self.uc.emu_start(pc, UNTIL, 0, 1);
+        let after = self.pc();
+        {
+            let s = self.uc.get_data_mut();
+            s.dbg.skip = None;
+            s.dbg.hit = None;
+            // Unicorn's count stops before the second instruction, after its block
+            // hook may have counted the next block: one instruction ran.
+            let block_end = s.block_addr + 4 * (s.insns - s.insns_before_block);
+            if after >= s.block_addr && after < block_end {
+                s.eret_from = None;
+            }
+            s.insns = before + 1;
+            if r.is_ok() && insn == Some(INSN_ISB) && after == pc + 4 {
+                s.strict.selr_pending = false;
+                s.strict.region_pending = None;
+            }
+        }
+        if self.uc.get_data().mpu_changed {
+            self.uc.get_data_mut().mpu_changed = false;
+            self.flush_translations();
+        }
+        let result = match r {
+            Ok(()) => {
+                let s = self.uc.get_data();
+                let event = s.stop.is_some() || s.illegal.is_some() || s.pending.is_some();
+                let res = self.after_stop(pc, true);
+                if res.is_ok()
+                    && !event
+                    && insn == Some(INSN_WFI)
+                    && after == pc + 4
+                    && self.uc.get_data().stop.is_none()
+                {
+                    self.uc.get_data_mut().stop = Some(StopReason::Parked { pc });
+                }
+                res
+            }
+            Err(uc_error::EXCEPTION) => {
+                self.uc.get_data_mut().insns = before;
+                match self.debug_refused() {
+                    Ok(Some(hit)) => return DebugStop::Watchpoint(hit),
+                    Ok(None) => {
+                        // The access was allowed (it executed) or aborted (it did not).
+                        if self.pc() == pc + 4 {
+                            self.uc.get_data_mut().insns = before + 1;
+                        }
+                        Ok(())
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+            Err(uc_error::READ_UNMAPPED | uc_error::WRITE_UNMAPPED | uc_error::FETCH_UNMAPPED) => {
+                self.uc.get_data_mut().insns = before;
+                self.on_unmapped()
+            }
+            Err(e) => Err(format!("emulator error {e:?} at pc {:#x}", self.pc())),
+        };
+        if let Err(e) = result {
+            return self.ended(StopReason::HostError(e));
+        }
+        match self.uc.get_data_mut().stop.take() {
+            Some(stop) => self.ended(stop),
+            None => DebugStop::Stepped,
+        }
+    }
+
+    /// Run until the image stops, a breakpoint or watchpoint is reached, or
+    /// `interrupt` is raised (checked at every block, from any thread). A breakpoint
+    /// at the current PC does not stop the first instruction.
+    pub fn run_until(
+        &mut self,
+        interrupt: &std::sync::Arc<std::sync::atomic::AtomicBool>,
+    ) -> DebugStop {
+        use std::sync::atomic::Ordering::Relaxed;
+        if let Err(e) = self.ensure_poll_hook() {
+            return self.ended(StopReason::HostError(e));
+        }
+        let (start_pc, start_insns) = (self.pc(), self.insns());
+        self.uc.get_data_mut().dbg.interrupt = Some(interrupt.clone());
+        let stop = loop {
+            if let Some(stop) = self.uc.get_data_mut().stop.take() {
+                break self.ended(stop);
+            }
+            if interrupt.load(Relaxed) {
+                break DebugStop::Interrupted;
+            }
+            let pc = self.pc();
+            let step = {
+                let st = &self.uc.get_data().strict;
+                st.on && (st.selr_pending || st.region_pending.is_some())
+            };
+            let insn = self.insn(pc);
+            if pc == start_pc && self.insns() == start_insns {
+                self.uc.get_data_mut().dbg.skip = Some(pc);
+            }
+            let r = self.uc.emu_start(pc, UNTIL, 0, if step { 1 } else { 0 });
+            let now = self.pc();
+            let s = self.uc.get_data_mut();
+            s.dbg.skip = None;
+            let hit = s.dbg.hit.take();
+            let other = s.stop.is_some()
+                || s.pending.is_some()
+                || s.illegal.is_some()
+                || s.mpu_changed
+                || r.is_err();
+            let polled = r.is_ok() && interrupt.load(Relaxed);
+            // A stop only the debugger caused: count exactly what ran.
+            let ours = (hit.is_some() || polled) && !other;
+            if ours || (hit.is_some() && r.is_ok()) {
+                self.settle_at(now);
+            }
+            if step && r.is_ok() && insn == Some(INSN_ISB) && now == pc + 4 {
+                let st = &mut self.uc.get_data_mut().strict;
+                st.selr_pending = false;
+                st.region_pending = None;
+            }
+            if self.uc.get_data().mpu_changed {
+                self.uc.get_data_mut().mpu_changed = false;
+                self.flush_translations();
+            }
+            let result = match r {
+                Ok(()) if ours => {
+                    if !step && self.wfi_done(now) {
+                        self.uc.get_data_mut().stop = Some(StopReason::Parked { pc: now - 4 });
+                    }
+                    Ok(())
+                }
+                Ok(()) => self.after_stop(pc, step),
+                Err(uc_error::EXCEPTION) => match self.debug_refused() {
+                    Ok(Some(w)) => break DebugStop::Watchpoint(w),
+                    Ok(None) => Ok(()),
+                    Err(e) => Err(e),
+                },
+                Err(
+                    uc_error::READ_UNMAPPED | uc_error::WRITE_UNMAPPED | uc_error::FETCH_UNMAPPED,
+                ) => self.on_unmapped(),
+                Err(e) => Err(format!("emulator error {e:?} at pc {:#x}", self.pc())),
+            };
+            if let Err(e) = result {
+                break self.ended(StopReason::HostError(e));
+            }
+            if let Some(addr) = hit {
+                let s = self.uc.get_data();
+                if s.stop.is_none() && self.pc() == addr {
+                    let hw = s.points.breakpoint_at(addr) == Some(true);
+                    break DebugStop::Breakpoint { addr, hw };
+                }
+            }
+        };
+        self.uc.get_data_mut().dbg.interrupt = None;
+        stop
     }
 }

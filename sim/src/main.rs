@@ -5,8 +5,10 @@
 use std::path::PathBuf;
 
 use clap::Parser;
-use r82sim::machine::{Config, DtbChoice, Machine, DEFAULT_STATIC_HEAP, DRAM_BASE, DRAM_SIZE};
-use r82sim::{dtb, exit_status};
+use r82sim::machine::{
+    Config, DtbChoice, Machine, Outcome, DEFAULT_STATIC_HEAP, DRAM_BASE, DRAM_SIZE,
+};
+use r82sim::{dtb, exit_status, gdb};
 
 #[derive(Parser)]
 #[command(
@@ -14,7 +16,7 @@ use r82sim::{dtb, exit_status};
     about = "An open simulator of Arm's FVP_BaseR_AEMv8R: one Cortex-R82 core (Armv8-R AArch64, EL2 MPU)",
     after_help = "Exit status: the image's semihosting exit status (SYS_EXIT), 0 after a SYS_CFGCTRL shutdown, \
                   123 core parked in WFI with nothing to wake it, 124 watchdog (--max-insns), \
-                  125 simulator error, 126 exception taken before VBAR_EL2 was set."
+                  125 simulator error, 126 exception taken before VBAR_EL2 was set, 137 killed from GDB."
 )]
 struct Cli {
     /// The ELF image (loaded at its physical addresses; starts at its entry point).
@@ -91,6 +93,45 @@ struct Cli {
     /// Write registers and the decoded EL2 MPU as JSON at exit.
     #[arg(long, value_name = "FILE")]
     dump_state: Option<PathBuf>,
+    /// Wait for one GDB client on 127.0.0.1:PORT before the first instruction (0: any
+    /// free port, printed on stderr). The image's exit is reported to GDB.
+    #[arg(long, value_name = "PORT")]
+    gdb: Option<u16>,
+}
+
+/// Run under GDB: listen on 127.0.0.1 only, take one client (a second is refused:
+/// nothing listens any more), serve it, and go on without it if it detaches.
+fn run_with_gdb(m: Machine, port: u16, image: &std::path::Path) -> (Machine, Outcome) {
+    let listener = std::net::TcpListener::bind(("127.0.0.1", port))
+        .unwrap_or_else(|e| fail(format!("--gdb {port}: {e}")));
+    let port = listener
+        .local_addr()
+        .map(|a| a.port())
+        .unwrap_or_else(|e| fail(format!("--gdb: {e}")));
+    eprintln!(
+        "r82sim: waiting for GDB on 127.0.0.1:{port}: gdb-multiarch {} -ex 'target remote :{port}'",
+        image.display()
+    );
+    let (conn, peer) = listener
+        .accept()
+        .unwrap_or_else(|e| fail(format!("--gdb: {e}")));
+    drop(listener);
+    eprintln!("r82sim: GDB connected from {peer}");
+    let mut dbg = gdb::Debugger::new(m);
+    let end = gdb::serve(&mut dbg, conn).unwrap_or_else(|e| fail(e));
+    let mut m = dbg.machine;
+    let outcome = match end {
+        gdb::End::Ended(o) => o,
+        gdb::End::Detached => {
+            eprintln!("r82sim: GDB detached; running on");
+            m.run()
+        }
+        gdb::End::Killed => {
+            eprintln!("r82sim: killed from GDB");
+            std::process::exit(exit_status::KILLED)
+        }
+    };
+    (m, outcome)
 }
 
 fn parse_num(s: &str) -> Option<u64> {
@@ -219,7 +260,13 @@ fn main() {
     if cli.profile_report.is_some() || cli.folded.is_some() {
         m.enable_profiler();
     }
-    let outcome = m.run();
+    let (m, outcome) = match cli.gdb {
+        Some(port) => run_with_gdb(m, port, &cli.image),
+        None => {
+            let o = m.run();
+            (m, o)
+        }
+    };
     for (path, text) in [
         (&cli.profile_report, m.profile_report()),
         (&cli.folded, m.profile_folded()),
