@@ -10,7 +10,7 @@ HOST    := $(shell rustc -vV 2>/dev/null | sed -n 's/^host: //p')
 LLVM    := $(shell rustc --print sysroot 2>/dev/null)/lib/rustlib/$(HOST)/bin
 SIM     := target/release/r82sim
 
-.PHONY: all image deps sim run debug test lint bench profile guests demo demo-attack clean FORCE
+.PHONY: all image deps sim run debug test lint bench profile guests demo demo-attack demo-spinner clean FORCE
 
 all: image
 
@@ -47,6 +47,11 @@ demo: image sim guests
 
 demo-attack: image sim guests
 	scripts/demo.sh demo/hello-attacker.cfg
+
+# `spinner` (interrupts masked, never yields) beside `hello`: the EL2 timer preempts
+# it and hello powers off; the run then goes on until stopped (Ctrl-C).
+demo-spinner: image sim guests
+	scripts/demo.sh demo/hello-spinner.cfg
 
 # Boot the image in r82sim stopped before its first instruction, waiting for GDB on
 # 127.0.0.1:$(GDB_PORT); attach from another terminal with the command it prints.

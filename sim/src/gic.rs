@@ -119,6 +119,8 @@ pub enum Outcome {
 pub struct Gic {
     ctlr: u32,
     spis: Vec<Irq>,
+    /// Whether any SPI is enabled (the SPI scan is skipped otherwise).
+    any_spi_enabled: bool,
     routes: Vec<u64>,
     cpus: Vec<Cpu>,
     pub trace: Option<Vec<Event>>,
@@ -185,6 +187,7 @@ impl Gic {
         Self {
             ctlr: 0,
             spis: vec![Irq::default(); NR_INTIDS],
+            any_spi_enabled: false,
             routes: vec![0; NR_INTIDS],
             cpus,
             trace: None,
@@ -297,7 +300,8 @@ impl Gic {
         for (n, i) in c.private.iter().enumerate() {
             consider(n as u32, i);
         }
-        for n in 32..NR_INTIDS {
+        let spis = if self.any_spi_enabled { NR_INTIDS } else { 32 };
+        for n in 32..spis {
             if self.spis[n].enabled && self.routed(core, n as u32) {
                 consider(n as u32, &self.spis[n]);
             }
@@ -574,6 +578,7 @@ impl Gic {
             }
             _ => {
                 self.irq_regs_write(0, off, size, v, true);
+                self.any_spi_enabled = self.spis.iter().any(|i| i.enabled);
             }
         }
     }

@@ -517,7 +517,10 @@ impl Machine {
             let before = s.insns;
             let after = before + size as u64 / 4;
             let mut stopping = false;
-            if after >= s.next_event {
+            // `next_event` is reached once that many instructions have run: the stop
+            // comes at the first block boundary at or after it, so at least one block
+            // runs between two such stops.
+            if before >= s.next_event {
                 // An interrupt may have become deliverable or a deadline is due: stop at
                 // this block boundary so that the run loop looks.
                 s.next_event = u64::MAX;

@@ -17,7 +17,11 @@ fn root() -> PathBuf {
 
 /// Run imagebuilder on `cfg` and boot rxen with the result.
 fn demo(cfg: &str) -> (Machine, Outcome, String) {
-    for g in ["hello.bin", "attacker.bin"] {
+    demo_with(cfg, 200_000_000)
+}
+
+fn demo_with(cfg: &str, max_insns: u64) -> (Machine, Outcome, String) {
+    for g in ["hello.bin", "attacker.bin", "spinner.bin"] {
         let p = root().join("guests/build").join(g);
         assert!(
             p.exists(),
@@ -43,7 +47,7 @@ fn demo(cfg: &str) -> (Machine, Outcome, String) {
     let plan: serde_json::Value = serde_json::from_slice(&r.stdout).unwrap();
     let dtb = std::fs::read(plan["dtb"].as_str().unwrap()).unwrap();
     let mut m = Machine::new(Config {
-        max_insns: 200_000_000,
+        max_insns,
         ..Config::default()
     })
     .unwrap();
@@ -131,4 +135,25 @@ fn demo_attacker_is_refused_everything_outside_its_memory_and_crashes_alone() {
     assert!(out.contains("domain d1 domU0: powered off"), "{out}");
     assert!(out.contains("(d1) hello: powering off"), "{out}");
     no_domain_region_enabled(&m);
+}
+
+#[test]
+fn a_guest_spinning_with_interrupts_masked_does_not_starve_the_other() {
+    // The spinner never ends: the run stops at the watchdog, after hello is done.
+    let (_, o, out) = demo_with("demo/hello-spinner.cfg", 30_000_000);
+    assert!(
+        matches!(o.reason, r82sim::StopReason::Watchdog { .. }),
+        "{:?}\n{out}",
+        o.reason
+    );
+    assert!(
+        out.contains("scheduler: round robin, 200 us slices"),
+        "{out}"
+    );
+    assert!(
+        out.contains("(d1) spinner: loaded at 0x20000000, DAIF=0x3c0"),
+        "{out}"
+    );
+    assert!(out.contains("(d2) hello: powering off"), "{out}");
+    assert!(out.contains("d2 domU1: powered off"), "{out}");
 }

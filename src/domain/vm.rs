@@ -16,6 +16,7 @@ use super::guest_dt;
 use super::hypercall::{self, Guest, Outcome, ShutdownReason};
 use super::sched::{self, RunState};
 use super::vpl011::{self, Vpl011, GUEST_PL011_BASE, GUEST_PL011_SIZE};
+use crate::arch::gic::timer;
 use crate::arch::traps::TrapFrame;
 use crate::arch::vcpu::{self, El1Context};
 use crate::drivers::console;
@@ -78,6 +79,9 @@ struct Vm {
     current: Option<usize>,
     el1_regions: usize,
     stack_top: u64,
+    /// The EL2 timer's INTID and the slice in counter ticks, when interrupts exist
+    /// (None: cooperative scheduling only).
+    tick: Option<(u32, u64)>,
 }
 
 static VM: SpinMutex<Vm> = SpinMutex::new(Vm {
@@ -86,6 +90,7 @@ static VM: SpinMutex<Vm> = SpinMutex::new(Vm {
     current: None,
     el1_regions: 0,
     stack_top: 0,
+    tick: None,
 });
 
 /// Print one guest console line with Xen's "(dN) " prefix.
@@ -267,11 +272,23 @@ fn write_device_tree(cfg: &DomainConfig<'_>) -> u64 {
     at.start
 }
 
-/// Enter the first runnable domain. `stack_top` is where the EL2 stack restarts.
-pub fn start(stack_top: u64) -> ! {
+/// Enter the first runnable domain. `stack_top` is where the EL2 stack restarts;
+/// `slice_us` the round-robin time slice, enforced by the EL2 timer when the GIC is up.
+pub fn start(stack_top: u64, slice_us: u32) -> ! {
     let frame = {
         let mut vm = VM.lock();
         vm.stack_top = stack_top;
+        if let Some(intid) = crate::setup::hyp_timer_intid() {
+            let ticks = (timer::frequency() * slice_us as u64 / 1_000_000).max(1);
+            if crate::arch::gic::register(intid, on_tick) {
+                vm.tick = Some((intid, ticks));
+                info!("scheduler: round robin, {slice_us} us slices (EL2 timer INTID {intid})");
+                timer::arm(timer::now() + ticks);
+            }
+        }
+        if vm.tick.is_none() {
+            warn!("scheduler: no EL2 timer interrupt: cooperative only (a guest that never yields keeps the CPU)");
+        }
         let states = states(&vm);
         let Some(first) = sched::pick_next(&states[..vm.n], None) else {
             drop(vm);
@@ -288,6 +305,49 @@ pub fn start(stack_top: u64) -> ! {
         frame
     };
     vcpu::run(&frame, stack_top)
+}
+
+/// The EL2 timer's tick: the slice is over. Blocked vCPUs wake (no event channels
+/// yet: a block lasts at most a slice) and the running one goes to the back of the
+/// queue, whatever it was doing and even with its interrupts masked (HCR_EL2.IMO
+/// routes the tick to EL2).
+fn on_tick(_intid: u32, frame: &mut TrapFrame, from_guest: bool) {
+    let mut vm = VM.lock();
+    let Some((_, ticks)) = vm.tick else { return };
+    timer::arm(timer::now() + ticks);
+    let n = vm.n;
+    for d in vm.doms[..n].iter_mut().flatten() {
+        if d.vcpu.state == RunState::Blocked {
+            d.vcpu.state = RunState::Runnable;
+        }
+    }
+    if from_guest {
+        switch(&mut vm, frame, RunState::Runnable);
+    }
+}
+
+/// Nothing can run but some vCPU is blocked: wait in WFI for the next tick (IRQs stay
+/// masked: WFI wakes on the pending interrupt, which is handled here, inside the
+/// scheduler, rather than by the registered handler).
+fn idle_until_tick(vm: &mut Vm) {
+    let Some((intid, ticks)) = vm.tick else {
+        return;
+    };
+    loop {
+        crate::arch::gic::wfi();
+        let mut ticked = false;
+        while let Some(id) = crate::arch::gic::acknowledge() {
+            if id >= 1020 {
+                break;
+            }
+            ticked |= id == intid;
+            crate::arch::gic::end(id);
+        }
+        if ticked {
+            timer::arm(timer::now() + ticks);
+            return;
+        }
+    }
 }
 
 fn states(vm: &Vm) -> [RunState; MAX_DOMAINS] {
@@ -541,7 +601,11 @@ fn switch(vm: &mut Vm, frame: &mut TrapFrame, state: RunState) {
     }
     let mut states = states(vm);
     if sched::pick_next(&states[..vm.n], Some(cur)).is_none() {
-        // Nothing runnable: with no timer yet to end a block, blocked vCPUs wake now.
+        // Nothing runnable: blocked vCPUs wake at the next tick (at once without a
+        // timer), unless every vCPU has ended.
+        if !sched::all_ended(&states[..vm.n]) {
+            idle_until_tick(vm);
+        }
         sched::wake_all(&mut states[..vm.n]);
         for (i, s) in states[..vm.n].iter().enumerate() {
             if let Some(d) = vm.doms[i].as_mut() {

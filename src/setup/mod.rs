@@ -57,6 +57,8 @@ struct Boot {
     bench_mpu: bool,
     /// Domains built from /chosen/domU*.
     domains: usize,
+    /// The scheduler's time slice (`rxen.sched_slice_us`, default 1000).
+    slice_us: u32,
 }
 
 /// The Rust entry point, called by boot/head.S with the MPU on and a stack.
@@ -75,7 +77,7 @@ pub extern "C" fn start_xen(dtb: u64, record: &BootMpuRecord) -> ! {
         info!("no guests configured; stopping");
         semihosting::exit(status::OK)
     }
-    crate::domain::vm::start(crate::arch::vcpu::stack_top())
+    crate::domain::vm::start(crate::arch::vcpu::stack_top(), boot.slice_us)
 }
 
 /// Marks the end of setup for profilers (`r82sim --profile setup_complete`).
@@ -268,6 +270,7 @@ fn init_setup(dtb: u64, record: &BootMpuRecord) -> Boot {
         selftest: opts.selftest,
         bench_mpu: opts.bench_mpu,
         domains,
+        slice_us: opts.sched_slice_us.unwrap_or(1000),
     }
 }
 
