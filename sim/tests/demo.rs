@@ -21,7 +21,7 @@ fn demo(cfg: &str) -> (Machine, Outcome, String) {
 }
 
 fn demo_with(cfg: &str, max_insns: u64) -> (Machine, Outcome, String) {
-    for g in ["hello.bin", "attacker.bin", "spinner.bin"] {
+    for g in ["hello.bin", "attacker.bin", "spinner.bin", "mpu-guest.bin"] {
         let p = root().join("guests/build").join(g);
         assert!(
             p.exists(),
@@ -156,4 +156,19 @@ fn a_guest_spinning_with_interrupts_masked_does_not_starve_the_other() {
     );
     assert!(out.contains("(d2) hello: powering off"), "{out}");
     assert!(out.contains("d2 domU1: powered off"), "{out}");
+}
+
+#[test]
+fn a_guest_with_its_own_el1_mpu_handles_its_stage_1_faults_itself() {
+    let (m, o, out) = demo("demo/mpu-guest.cfg");
+    assert_eq!(o.status, 0, "{:?}\n{out}", o.reason);
+    assert!(out.contains("(d1) mpu-guest: 2/2 stage-1 faults handled at EL1; powering off"), "{out}");
+    // rxen saw none of them: no stage-2 refusal, no crash report.
+    assert!(!out.contains("refused (stage 2)"), "{out}");
+    assert!(!out.contains("unhandled exception from the guest"), "{out}");
+    // The guest's EL1 MPU regions were its own: the machine's EL1 MPU is as it left
+    // them (region 1, the read-only guard page).
+    let guard = m.el1_mpu().region(1);
+    assert_eq!(guard.base(), 0x2001_8000, "{out}");
+    assert!(guard.read_only());
 }
