@@ -92,6 +92,107 @@ def build_test_image(name):
     return elf
 
 
+def nm(elf):
+    """name -> address of an ELF's symbols (llvm-nm from rustup's llvm-tools)."""
+    out = run([llvm_tool("llvm-nm"), elf], check=True).stdout
+    syms = {}
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 3:
+            syms[parts[2]] = int(parts[0], 16)
+    return syms
+
+
+def profile_addrs(args, marks):
+    """Instructions before the first arrival at each address in `marks` (name -> addr)."""
+    names = list(marks)
+    r = run([SIM] + args + ["--profile", ",".join("%#x" % marks[n] for n in names)])
+    counts = {}
+    for m in re.finditer(r"profile: (0x[0-9a-f]+)\s+first entered after\s+(\d+)", r.stderr):
+        counts[int(m.group(1), 16)] = int(m.group(2))
+    return {n: counts.get(marks[n]) for n in names}, r
+
+
+def guest_figures():
+    """Hypercall round trip, domain switch and one vpl011 character, in r82sim
+    instructions, with the bench guest (sim/tests/guests/bench.S) as d1 and d2."""
+    src = os.path.join(ROOT, "sim", "tests", "guests", "bench.S")
+    out = os.path.join(ROOT, "target", "bench-images")
+    os.makedirs(out, exist_ok=True)
+    rs = os.path.join(out, "bench_guest.rs")
+    with open(rs, "w") as f:
+        f.write("#![no_std]\n#![no_main]\ncore::arch::global_asm!(include_str!(\"%s\"), options(raw));\n"
+                "#[panic_handler]\nfn panic(_: &core::panic::PanicInfo) -> ! { loop {} }\n" % src)
+    elf = os.path.join(out, "bench_guest")
+    run(["rustc", "--edition", "2021", "--target", "aarch64-unknown-none-softfloat",
+         "-C", "panic=abort", "-C", "target-cpu=cortex-r82", "-C", "opt-level=0",
+         "-C", "link-arg=-T" + os.path.join(ROOT, "sim", "tests", "images", "link.ld"),
+         "-o", elf, rs], check=True)
+    binf = elf + ".bin"
+    run([llvm_tool("llvm-objcopy"), "-O", "binary", "--only-section=.text", elf, binf], check=True)
+    sym = nm(elf)
+    size = os.path.getsize(binf)
+    doms = ""
+    for n, base in ((1, 0x20000000), (2, 0x30000000)):
+        doms += """
+        domU%d {
+            compatible = "xen,domain"; #address-cells = <2>; #size-cells = <1>;
+            memory = <0 0x4000>; cpus = <1>; vpl011; direct-map;
+            #xen,static-mem-address-cells = <1>; #xen,static-mem-size-cells = <1>;
+            xen,static-mem = <%#x 0x1000000>;
+            module@%x { compatible = "multiboot,kernel", "multiboot,module"; reg = <0 %#x %#x>; };
+        };""" % (n, base, base, base, size)
+    dts = """/dts-v1/;
+/ { #address-cells = <2>; #size-cells = <2>;
+    memory@0 { device_type = "memory"; reg = <0 0 0 0x80000000>; };
+    uart@9c090000 { compatible = "arm,pl011", "arm,primecell"; reg = <0 0x9c090000 0 0x1000>; };
+    interrupt-controller@af000000 { compatible = "arm,gic-v3"; #interrupt-cells = <3>;
+        interrupt-controller; reg = <0 0xaf000000 0 0x10000>, <0 0xaf100000 0 0x200000>; };
+    timer { compatible = "arm,armv8-timer";
+        interrupts = <1 13 0xf08>, <1 14 0xf08>, <1 11 0xf08>, <1 10 0xf08>; };
+    chosen { stdout-path = "/uart@9c090000"; xen,static-heap = <0 0x10000000 0 0x1000000>;
+        xen,xen-bootargs = "rxen.loglevel=warn"; %s };
+};
+""" % doms
+    dts_path = os.path.join(out, "bench_guests.dts")
+    dtb_path = os.path.join(out, "bench_guests.dtb")
+    with open(dts_path, "w") as f:
+        f.write(dts)
+    run(["dtc", "-I", "dts", "-O", "dtb", "-o", dtb_path, dts_path], check=True)
+    d1, d2 = 0x20000000, 0x30000000
+    # The raw image is .text alone: offsets count from _start.
+    off = {k: v - sym["_start"] for k, v in sym.items()}
+    marks = {
+        "hvc": d1 + off["bench_hvc"], "after_hvc": d1 + off["bench_after_hvc"],
+        "putc": d1 + off["bench_putc"], "after_putc": d1 + off["bench_after_putc"],
+        "yield": d1 + off["bench_yield"], "d2_start": d2,
+    }
+    c, r = profile_addrs(["--dtb", dtb_path, "--data", "%s@%#x" % (binf, d1), "--data",
+                          "%s@%#x" % (binf, d2), IMAGE], marks)
+    if r.returncode != 0 or None in c.values():
+        sys.exit("bench: guest figures: r82sim exited %d: %s" % (r.returncode, r.stderr[-2000:]))
+    # Each figure: instructions from the marked guest instruction (itself included)
+    # to the first instruction after it in the guest that runs next.
+    return {
+        "hypercall_round_trip": c["after_hvc"] - c["hvc"],
+        "vpl011_char": c["after_putc"] - c["putc"],
+        "domain_switch": c["d2_start"] - c["yield"],
+    }
+
+
+def interrupt_entry():
+    """rxen.selftest=timer: from the IRQ vector (EL2h, +0x280) to the first instruction
+    of the registered handler."""
+    syms = nm(IMAGE)
+    handler = next(a for n, a in syms.items() if "on_selftest_irq" in n)
+    vec = syms["el2_vectors"] + 0x280
+    c, r = profile_addrs(["--xen-bootargs", "rxen.selftest=timer", IMAGE],
+                         {"vector": vec, "handler": handler})
+    if r.returncode != 0 or None in c.values():
+        sys.exit("bench: interrupt entry: r82sim exited %d" % r.returncode)
+    return {"irq_vector_to_handler": c["handler"] - c["vector"]}
+
+
 def sim_speed():
     """r82sim's own speed on the host: million instructions per second, best of 3."""
     res = {}
@@ -145,6 +246,8 @@ def measure():
                                      "unmap": bc["bench_mpu_done"] - bc["bench_mpu_unmap"]}
     warn, _, _ = profile("rxen.loglevel=warn", syms)
     res["boot_instructions"]["reset_to_end_of_setup_loglevel_warn"] = warn["setup_complete"]
+    res["guest_instructions"] = guest_figures()
+    res["guest_instructions"].update(interrupt_entry())
     res["sim_speed"] = sim_speed()
     res["host_mpu_ns_per_op"] = criterion()
     return res

@@ -844,11 +844,18 @@ impl Machine {
     /// Count instructions up to the first entry of each named symbol.
     pub fn profile(&mut self, names: &[String]) -> Result<(), String> {
         for name in names {
-            let addr = self
-                .symbols
-                .iter()
-                .find(|(n, _)| n == name)
-                .map(|(_, a)| *a)
+            // A symbol of the image, or an address (0x...): code loaded with --data
+            // (a guest) has no symbols here.
+            let hex = name
+                .strip_prefix("0x")
+                .and_then(|h| u64::from_str_radix(&h.replace('_', ""), 16).ok());
+            let addr = hex
+                .or_else(|| {
+                    self.symbols
+                        .iter()
+                        .find(|(n, _)| n == name)
+                        .map(|(_, a)| *a)
+                })
                 .ok_or_else(|| format!("--profile: no symbol {name:?} in the image"))?;
             let idx = self.uc.get_data().profile.len();
             self.uc

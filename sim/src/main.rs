@@ -81,7 +81,7 @@ struct Cli {
     /// regions, fetching from a region made non-executable without IC IALLU).
     #[arg(long)]
     strict: bool,
-    /// Count instructions to the first entry of each symbol (comma-separated).
+    /// Count instructions to the first entry of each symbol or 0xADDRESS (comma-separated).
     #[arg(long, value_name = "SYM[,SYM...]", value_delimiter = ',')]
     profile: Vec<String>,
     /// Write instructions per function of the ELF (self, inclusive, calls) to FILE.

@@ -162,7 +162,10 @@ fn a_guest_spinning_with_interrupts_masked_does_not_starve_the_other() {
 fn a_guest_with_its_own_el1_mpu_handles_its_stage_1_faults_itself() {
     let (m, o, out) = demo("demo/mpu-guest.cfg");
     assert_eq!(o.status, 0, "{:?}\n{out}", o.reason);
-    assert!(out.contains("(d1) mpu-guest: 2/2 stage-1 faults handled at EL1; powering off"), "{out}");
+    assert!(
+        out.contains("(d1) mpu-guest: 2/2 stage-1 faults handled at EL1; powering off"),
+        "{out}"
+    );
     // rxen saw none of them: no stage-2 refusal, no crash report.
     assert!(!out.contains("refused (stage 2)"), "{out}");
     assert!(!out.contains("unhandled exception from the guest"), "{out}");
