@@ -1319,13 +1319,10 @@ impl Machine {
         self.step_checked(pc)
     }
 
-    /// Execute the instruction at `pc` with every access granted and recorded, then
-    /// check each recorded access exactly; on the first forbidden one, undo the
-    /// instruction and raise its data abort.
-    fn step_checked(&mut self, pc: u64) -> Result<(), String> {
-        let el = self.el();
-        let ctx = self.uc.context_init().map_err(host("context save"))?;
-        let insns_before = self.uc.get_data().insns;
+    /// Run the one instruction at `pc` with every access granted (the MPU is not
+    /// consulted) and each access recorded in `State::recorded`, with the old bytes of
+    /// every write so that the caller can undo it. Returns emu_start's result.
+    fn step_recording(&mut self, pc: u64) -> Result<Result<(), uc_error>, String> {
         let hook = self
             .uc
             .add_mem_hook(
@@ -1355,6 +1352,17 @@ impl Machine {
         self.uc.get_data_mut().permissive = false;
         let _ = self.uc.remove_hook(hook);
         self.flush_translations();
+        Ok(r)
+    }
+
+    /// Execute the instruction at `pc` with every access granted and recorded, then
+    /// check each recorded access exactly; on the first forbidden one, undo the
+    /// instruction and raise its data abort.
+    fn step_checked(&mut self, pc: u64) -> Result<(), String> {
+        let el = self.el();
+        let ctx = self.uc.context_init().map_err(host("context save"))?;
+        let insns_before = self.uc.get_data().insns;
+        let r = self.step_recording(pc)?;
 
         let mut fault = None;
         {
@@ -2284,35 +2292,7 @@ impl Machine {
                 s.stop.clone(),
             )
         };
-        let hook = self
-            .uc
-            .add_mem_hook(
-                HookType::MEM_READ | HookType::MEM_WRITE,
-                1,
-                0,
-                |uc, ty, addr, size, _v| {
-                    let write = ty == MemType::WRITE;
-                    let mut old = vec![0u8; size];
-                    if write {
-                        let _ = uc.mem_read(addr, &mut old);
-                    }
-                    uc.get_data_mut().recorded.push(Recorded {
-                        addr,
-                        size,
-                        write,
-                        old,
-                    });
-                    true
-                },
-            )
-            .map_err(host("record hook"))?;
-        self.uc.get_data_mut().permissive = true;
-        self.uc.get_data_mut().recorded.clear();
-        self.flush_translations();
-        let _ = self.uc.emu_start(pc, UNTIL, 0, 1);
-        self.uc.get_data_mut().permissive = false;
-        let _ = self.uc.remove_hook(hook);
-        self.flush_translations();
+        let _ = self.step_recording(pc)?;
         let recorded = std::mem::take(&mut self.uc.get_data_mut().recorded);
         for rec in recorded.iter().rev().filter(|r| r.write) {
             let _ = self.uc.mem_write(rec.addr, &rec.old);

@@ -21,42 +21,8 @@ fn guest(name: &str) -> Vec<u8> {
         .join(thread);
     std::fs::create_dir_all(&out).unwrap();
     let rs = out.join(format!("{name}.rs"));
-    std::fs::write(
-        &rs,
-        format!(
-            "#![no_std]\n#![no_main]\ncore::arch::global_asm!(include_str!({:?}), options(raw));\n\
-             #[panic_handler]\nfn panic(_: &core::panic::PanicInfo) -> ! {{ loop {{}} }}\n",
-            dir.join(format!("{name}.S"))
-        ),
-    )
-    .unwrap();
     let elf = out.join(name);
-    let ok = Command::new(std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into()))
-        .args([
-            "--edition",
-            "2021",
-            "--target",
-            "aarch64-unknown-none-softfloat",
-        ])
-        .args([
-            "-C",
-            "panic=abort",
-            "-C",
-            "target-cpu=cortex-r82",
-            "-C",
-            "opt-level=0",
-        ])
-        .arg(format!(
-            "-Clink-arg=-T{}",
-            dir.join("../images/link.ld").display()
-        ))
-        .arg("-o")
-        .arg(&elf)
-        .arg(&rs)
-        .status()
-        .unwrap()
-        .success();
-    assert!(ok, "building guest {name}");
+    common::link_asm(&dir.join(format!("{name}.S")), &rs, &elf);
     let bin = out.join(format!("{name}.bin"));
     let sysroot = Command::new("rustc")
         .args(["--print", "sysroot"])

@@ -38,23 +38,27 @@ pub fn image(name: &str) -> Vec<u8> {
     let prelude = std::fs::read_to_string(dir.join("prelude.S")).unwrap();
     let asm = format!("{prelude}\n{src}\n");
     std::fs::write(out.join(format!("{name}.s")), &asm).unwrap();
+    let elf = out.join(name);
+    link_asm(&out.join(format!("{name}.s")), &wrapper, &elf);
+    std::fs::read(elf).unwrap()
+}
+
+/// Assemble `asm` (through a `global_asm!` wrapper written at `wrapper`) with the
+/// project's rustc for the firmware target, linked at 0 with images/link.ld, to `elf`.
+pub fn link_asm(asm: &Path, wrapper: &Path, elf: &Path) {
     std::fs::write(
-        &wrapper,
+        wrapper,
         format!(
-            "#![no_std]\n#![no_main]\ncore::arch::global_asm!(include_str!({:?}), options(raw));\n\
-             #[panic_handler]\nfn panic(_: &core::panic::PanicInfo) -> ! {{ loop {{}} }}\n",
-            out.join(format!("{name}.s"))
+            "#![no_std]\n#![no_main]\ncore::arch::global_asm!(include_str!({asm:?}), options(raw));\n\
+             #[panic_handler]\nfn panic(_: &core::panic::PanicInfo) -> ! {{ loop {{}} }}\n"
         ),
     )
     .unwrap();
-    let elf = out.join(name);
+    let link = manifest_dir().join("tests/images/link.ld");
     let status = Command::new(std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into()))
         .current_dir(manifest_dir())
+        .args(["--edition", "2021", "--target", TARGET])
         .args([
-            "--edition",
-            "2021",
-            "--target",
-            TARGET,
             "-C",
             "panic=abort",
             "-C",
@@ -62,15 +66,13 @@ pub fn image(name: &str) -> Vec<u8> {
             "-C",
             "opt-level=0",
         ])
-        .arg("-C")
-        .arg(format!("link-arg=-T{}", dir.join("link.ld").display()))
+        .arg(format!("-Clink-arg=-T{}", link.display()))
         .arg("-o")
-        .arg(&elf)
-        .arg(&wrapper)
+        .arg(elf)
+        .arg(wrapper)
         .status()
         .expect("running rustc to build a test image");
-    assert!(status.success(), "building test image {name} failed");
-    std::fs::read(elf).unwrap()
+    assert!(status.success(), "building {} failed", asm.display());
 }
 
 /// Run `elf` without a device tree and return the machine and the outcome.
