@@ -73,6 +73,12 @@ pub enum PlacementError<'a> {
     },
     #[error("domain {domain}: the kernel at {kernel} is not inside the domain's memory")]
     KernelOutside { domain: &'a str, kernel: PhysRange },
+    #[error("domain {domain}: memory bank {bank} covers the vpl011's page {vpl011} (Xen's GUEST_PL011_BASE): move the memory or drop vpl011")]
+    OverVpl011 {
+        domain: &'a str,
+        bank: PhysRange,
+        vpl011: PhysRange,
+    },
 }
 
 /// Check `d` against the RAM banks, the ranges that belong to someone else
@@ -112,6 +118,19 @@ pub fn check_placement<'a>(
                     range,
                 });
             }
+        }
+    }
+    if d.vpl011 {
+        let vpl011 = PhysRange::new(
+            super::vpl011::GUEST_PL011_BASE,
+            super::vpl011::GUEST_PL011_BASE + super::vpl011::GUEST_PL011_SIZE,
+        );
+        if let Some(&bank) = d.banks().iter().find(|b| b.overlaps(&vpl011)) {
+            return Err(PlacementError::OverVpl011 {
+                domain,
+                bank,
+                vpl011,
+            });
         }
     }
     if let Some(kernel) = d.kernel {
@@ -166,6 +185,20 @@ mod tests {
             check_placement(&odd, &RAM, &taken, &[]),
             Err(PlacementError::Unaligned { .. })
         ));
+    }
+
+    #[test]
+    fn memory_over_the_vpl011_page_is_refused_when_the_domain_has_one() {
+        let mut d = dom("domU1", 0x2000_0000, 0x400_0000); // covers 0x2200_0000
+        assert_eq!(
+            check_placement(&d, &RAM, &[], &[]),
+            Ok(()),
+            "no vpl011: fine"
+        );
+        d.vpl011 = true;
+        let e = check_placement(&d, &RAM, &[], &[]).unwrap_err();
+        assert!(matches!(e, PlacementError::OverVpl011 { .. }));
+        assert!(e.to_string().contains("[0x22000000, 0x22001000)"), "{e}");
     }
 
     #[test]
