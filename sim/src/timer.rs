@@ -6,7 +6,12 @@
 //!
 //! Wiring (the FVP BaseR board trees: PPIs 13, 14, 11, 10 = INTIDs 29, 30, 27, 26):
 //! - CNTP (EL1 physical) raises INTID 30; CNTV (EL1 virtual, compared with
-//!   now - CNTVOFF_EL2) INTID 27; the EL2 physical timer INTID 26.
+//!   now - CNTVOFF_EL2) INTID 27; the EL2 physical timer, which on the Cortex-R82 is
+//!   the Secure one (CNTHPS), INTID 20: the BSA's PPI for the Secure EL2 physical
+//!   timer, which the FVP BaseR raises (L4Re's FVP BaseR timer support: Secure hyp
+//!   timer 20, non-secure hyp 26; Hafnium's secure-EL2 timer on the FVPs: 20). The
+//!   board trees' fourth timer entry (PPI 10, INTID 26) is the non-secure EL2 timer,
+//!   which this core does not have.
 //! - On Armv8-R AArch64 the EL2 physical timer is the Secure one, CNTHPS_* (there is
 //!   only the Secure state). The FVP 11.16.16 renamed CNTHP_* to CNTHPS_*; programs
 //!   that still use the CNTHP_* encodings stopped working there, so r82sim treats
@@ -18,7 +23,7 @@
 use crate::sysregs::Enc;
 
 /// INTIDs the timers drive (PPIs).
-pub const INTID_EL2_PHYS: u32 = 26;
+pub const INTID_EL2_PHYS: u32 = 20;
 pub const INTID_VIRT: u32 = 27;
 pub const INTID_EL1_PHYS: u32 = 30;
 

@@ -438,8 +438,8 @@ fn the_el2_timer_and_an_sgi_interrupt_through_the_gic_and_a_level_interrupt_re_a
     let deadline = u64_at(&m, 0x20800);
     assert_eq!(
         u64_at(&m, 0x20808),
-        26,
-        "ICC_IAR1_EL1: the EL2 physical timer's INTID"
+        20,
+        "ICC_IAR1_EL1: the (Secure) EL2 physical timer's INTID, 20"
     );
     let at = u64_at(&m, 0x20810);
     assert!(at >= deadline, "taken at {at}, the deadline was {deadline}");

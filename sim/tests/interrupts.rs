@@ -34,7 +34,7 @@ fn the_boot_log_names_the_gic_and_the_timer() {
     let (_, o, out) = boot("");
     assert_eq!(o.status, 0, "{out}");
     assert!(
-        out.contains("GICv3 at 0xaf000000 (redistributors at 0xaf100000): 988 SPIs, 4 list registers; timer 100000000 Hz, EL2 timer INTID 26"),
+        out.contains("GICv3 at 0xaf000000 (redistributors at 0xaf100000): 988 SPIs, 4 list registers; timer 100000000 Hz, EL2 timer INTID 20"),
         "{out}"
     );
 }
@@ -45,7 +45,7 @@ fn the_el2_timer_interrupt_arrives_after_its_deadline_and_is_handled_once() {
     assert_eq!(o.status, 0, "{:?}\n{out}", o.reason);
     let line = out
         .lines()
-        .find(|l| l.contains("selftest timer: INTID 26 at counter"))
+        .find(|l| l.contains("selftest timer: INTID 20 at counter"))
         .unwrap_or_else(|| panic!("{out}"));
     // "... at counter A (deadline D), handled once"
     let nums: Vec<u64> = line

@@ -274,6 +274,9 @@ fn init_setup(dtb: u64, record: &BootMpuRecord) -> Boot {
     }
 }
 
+/// The BSA's PPI for the Secure EL2 physical timer (CNTHPS on the Cortex-R82).
+const SECURE_EL2_TIMER_INTID: u32 = 20;
+
 /// The EL2 timer's INTID, once the GIC is up (None: no interrupts on this board).
 static HYP_TIMER_INTID: spin::Once<u32> = spin::Once::new();
 
@@ -297,7 +300,13 @@ fn init_interrupts(info: &dt::BootInfo<'_>) {
     // memory, and nothing else in rxen drives the GIC.
     let gic = unsafe { crate::arch::gic::init(gicd.start, gicr.start) }
         .unwrap_or_else(|e| fatal("GIC", &e));
-    let timer = info.hyp_timer_intid.unwrap_or(26);
+    // The Cortex-R82's EL2 timer is the Secure one (CNTHPS), on the BSA's PPI for it,
+    // INTID 20, as the FVP BaseR wires it. The tree's fourth timer interrupt names the
+    // non-secure EL2 timer, which this core does not have: logged, not used.
+    let timer = SECURE_EL2_TIMER_INTID;
+    if let Some(tree) = info.hyp_timer_intid.filter(|&t| t != timer) {
+        info!("timer: the tree's hyp timer INTID {tree} is the non-secure EL2 timer (absent on Armv8-R); using CNTHPS on INTID {timer}");
+    }
     HYP_TIMER_INTID.call_once(|| timer);
     info!(
         "GICv{} at {:#x} (redistributors at {:#x}): {} SPIs, {} list registers; timer {} Hz, EL2 timer INTID {timer}",

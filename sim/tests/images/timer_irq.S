@@ -1,7 +1,7 @@
-/* GICv3 and the EL2 timer: the redistributor woken, PPI 26 (the EL2 physical timer)
+/* GICv3 and the EL2 timer: the redistributor woken, PPI 20 (the EL2 physical timer, Secure: CNTHPS)
  * and SGI 5 enabled in group 1, then:
  *  1. CNTHPS armed 1000 ticks ahead, WFI: the IRQ arrives at or after the deadline,
- *     is acknowledged as 26 and handled once (the handler disables the timer).
+ *     is acknowledged as 20 and handled once (the handler disables the timer).
  *  2. SGI 5 to this core through ICC_SGI1R_EL1: acknowledged as 5.
  *  3. The timer again, left enabled: a level interrupt that re-asserts after each EOI
  *     until the third handler masks it (IMASK).
@@ -20,11 +20,11 @@ main:
     ldr     x1, =0xaf100014                            /* GICR_WAKER */
     str     wzr, [x1]
     ldr     x1, =GICR_SGI
-    ldr     w0, =((1 << 26) | (1 << 5))
+    ldr     w0, =((1 << 20) | (1 << 5))
     str     w0, [x1, #0x80]                            /* IGROUPR0 */
     str     w0, [x1, #0x100]                           /* ISENABLER0 */
     mov     w0, #0x80
-    strb    w0, [x1, #0x400 + 26]                      /* IPRIORITYR */
+    strb    w0, [x1, #0x400 + 20]                      /* IPRIORITYR */
     strb    w0, [x1, #0x400 + 5]
     mov     x0, #0xff
     msr     S3_0_C4_C6_0, x0                           /* ICC_PMR_EL1 */
