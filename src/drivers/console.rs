@@ -36,24 +36,44 @@ pub unsafe fn init(base: u64) {
 /// Writes to the console, turning `\n` into `\r\n`.
 pub struct ConsoleWriter<'a>(&'a mut Uart<'static>);
 
+impl ConsoleWriter<'_> {
+    fn put(&mut self, b: u8) {
+        // Wait until there is room in the TX FIFO.
+        while self.0.is_tx_fifo_full() {}
+        self.0.write_word(b);
+    }
+}
+
 impl Write for ConsoleWriter<'_> {
     fn write_str(&mut self, s: &str) -> fmt::Result {
-        for (i, line) in s.split('\n').enumerate() {
-            if i > 0 {
-                self.0.write_str("\r\n")?;
+        // One pass, byte by byte (the UART takes bytes one at a time anyway).
+        for &b in s.as_bytes() {
+            if b == b'\n' {
+                self.put(b'\r');
             }
-            self.0.write_str(line)?;
+            self.put(b);
         }
         Ok(())
     }
 }
 
-/// A writer for fatal paths: takes the console even if the interrupted code held it.
+/// A writer for fatal paths: takes the console even if the interrupted code held it,
+/// and first prints the log lines still held (at the default level, `Info`).
 pub fn emergency() -> Emergency {
+    if HELD.is_locked() {
+        // SAFETY: as for CONSOLE below: a fatal path never returns to the code that
+        // held the lock.
+        unsafe { HELD.force_unlock() };
+    }
     if CONSOLE.is_locked() {
         // SAFETY: only fatal paths call this, and they never return to the code that
         // held the lock, so no two writers ever run at once.
         unsafe { CONSOLE.force_unlock() };
+    }
+    let mut held = HELD.lock();
+    if held.holding {
+        held.release(log::LevelFilter::Info);
+        log::set_max_level(log::LevelFilter::Info);
     }
     Emergency
 }
@@ -66,6 +86,88 @@ impl Write for Emergency {
             Some(uart) => ConsoleWriter(uart).write_str(s),
             None => Ok(()),
         }
+    }
+}
+
+/// Room for the lines logged before the level is known (the banner and a few more:
+/// about 300 bytes today).
+const HELD_BYTES: usize = 1024;
+
+/// Log lines held until the level is known: each is one level byte, a 16-bit
+/// length and the line as printed (tag and `\n` included).
+struct Held {
+    holding: bool,
+    len: usize,
+    buf: [u8; HELD_BYTES],
+}
+
+static HELD: SpinMutex<Held> = SpinMutex::new(Held {
+    holding: false,
+    len: 0,
+    buf: [0; HELD_BYTES],
+});
+
+/// Appends to the held buffer; fails (and leaves `len` as it was) when full.
+struct HeldWriter<'a> {
+    held: &'a mut Held,
+    at: usize,
+}
+
+impl Write for HeldWriter<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let end = self.at.checked_add(s.len()).ok_or(fmt::Error)?;
+        let dst = self.held.buf.get_mut(self.at..end).ok_or(fmt::Error)?;
+        dst.copy_from_slice(s.as_bytes());
+        self.at = end;
+        Ok(())
+    }
+}
+
+impl Held {
+    /// Keep one line; false when it does not fit.
+    fn push(&mut self, level: log::Level, line: fmt::Arguments) -> bool {
+        let start = self.len;
+        let mut w = HeldWriter {
+            held: self,
+            at: start + 3,
+        };
+        if w.write_fmt(line).is_err() {
+            return false;
+        }
+        let end = w.at;
+        let n = end - start - 3;
+        if n > u16::MAX as usize {
+            return false;
+        }
+        self.buf[start] = level as u8;
+        self.buf[start + 1..start + 3].copy_from_slice(&(n as u16).to_le_bytes());
+        self.len = end;
+        true
+    }
+
+    /// Print the held lines at `level` or more severe, and stop holding.
+    fn release(&mut self, level: log::LevelFilter) {
+        let mut console = CONSOLE.lock();
+        let mut at = 0;
+        while at + 3 <= self.len {
+            let lvl = self.buf[at] as usize;
+            let n = u16::from_le_bytes([self.buf[at + 1], self.buf[at + 2]]) as usize;
+            let text = &self.buf[at + 3..at + 3 + n];
+            at += 3 + n;
+            if lvl <= level as usize {
+                if let Some(uart) = console.as_mut() {
+                    let mut w = ConsoleWriter(uart);
+                    for &b in text {
+                        if b == b'\n' {
+                            w.put(b'\r');
+                        }
+                        w.put(b);
+                    }
+                }
+            }
+        }
+        self.len = 0;
+        self.holding = false;
     }
 }
 
@@ -85,6 +187,20 @@ impl log::Log for Logger {
             log::Level::Warn => "(XEN) WARNING: ",
             _ => "(XEN) ",
         };
+        {
+            let mut held = HELD.lock();
+            if held.holding {
+                if held.push(record.level(), format_args!("{tag}{}\n", record.args())) {
+                    return;
+                }
+                // No room left: print what is held at the default level, then this.
+                held.release(log::LevelFilter::Info);
+                log::set_max_level(log::LevelFilter::Info);
+                if record.level() > log::Level::Info {
+                    return;
+                }
+            }
+        }
         if let Some(uart) = CONSOLE.lock().as_mut() {
             let _ = writeln!(ConsoleWriter(uart), "{tag}{}", record.args());
         }
@@ -95,9 +211,21 @@ impl log::Log for Logger {
 
 static LOGGER: Logger = Logger;
 
-/// Route `log` to the console.
-pub fn init_logger(level: log::LevelFilter) {
-    // A second call keeps the first logger; only the level changes.
+/// Route `log` to the console, holding every line until `release_held` sets the
+/// level: the level read from the command line then applies from the first line.
+/// (A fatal path prints what is held through `emergency`.)
+pub fn init_logger() {
+    // A second call keeps the first logger.
     let _ = log::set_logger(&LOGGER);
+    HELD.lock().holding = true;
+    log::set_max_level(log::LevelFilter::Trace);
+}
+
+/// Set the log level, and print the held lines that it lets through.
+pub fn release_held(level: log::LevelFilter) {
+    let mut held = HELD.lock();
+    if held.holding {
+        held.release(level);
+    }
     log::set_max_level(level);
 }

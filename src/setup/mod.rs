@@ -18,7 +18,7 @@ use crate::bootargs;
 use crate::drivers::console;
 use crate::dt::{self, CmdlineFrom, Fdt};
 use crate::mm::heap::MultiHeap;
-use crate::mm::mpu::{Attrs, MemType, MpuTable};
+use crate::mm::mpu::{Attrs, MemType};
 use crate::mm::{live, PhysRange};
 use crate::platform::UART0_BASE;
 
@@ -144,7 +144,8 @@ fn init_setup(dtb: u64, record: &BootMpuRecord) -> Boot {
     // SAFETY: UART0 is mapped as device memory by the boot head (region 5) and only
     // the console drives it.
     unsafe { console::init(UART0_BASE) };
-    console::init_logger(log::LevelFilter::Info);
+    // Lines are held until the command line gives the level (`release_held` below).
+    console::init_logger();
 
     let implemented = hw::implemented_regions();
     let pa_bits = hw::pa_bits();
@@ -165,8 +166,6 @@ fn init_setup(dtb: u64, record: &BootMpuRecord) -> Boot {
             ),
         );
     }
-    let table = MpuTable::from_programmed(implemented, pa_bits, record.regions())
-        .unwrap_or_else(|e| fatal("boot MPU record", &e));
     for (i, b, l) in record.regions() {
         if hw::read_region(i) != (b, l) {
             fatal(
@@ -178,7 +177,8 @@ fn init_setup(dtb: u64, record: &BootMpuRecord) -> Boot {
             );
         }
     }
-    live::install(table);
+    live::install(implemented, pa_bits, record.regions())
+        .unwrap_or_else(|e| fatal("boot MPU record", &e));
     info!(
         "boot head mapped {} EL2 MPU regions of {}",
         record.regions().count(),
@@ -191,9 +191,7 @@ fn init_setup(dtb: u64, record: &BootMpuRecord) -> Boot {
     let info = dt::parse(&fdt, layout.image(), dtb_range, pa_bits)
         .unwrap_or_else(|e| fatal("device tree", &e));
     let opts = bootargs::parse(info.bootargs).unwrap_or_else(|e| fatal("bootargs", &e));
-    if let Some(level) = opts.log_level {
-        log::set_max_level(level);
-    }
+    console::release_held(opts.log_level.unwrap_or(log::LevelFilter::Info));
     match info.bootargs_from {
         CmdlineFrom::XenBootargs => info!("command line (xen,xen-bootargs): {:?}", info.bootargs),
         CmdlineFrom::Bootargs => info!("command line (bootargs): {:?}", info.bootargs),
