@@ -239,8 +239,13 @@ impl<'a> BootInfo<'a> {
 
 /// (#address-cells, #size-cells) that `node` sets for its children.
 fn cells<'a>(node: &Node<'a>) -> Result<(u32, u32), DtError<'a>> {
-    let address = node.prop_u32("#address-cells").unwrap_or(2);
-    let size = node.prop_u32("#size-cells").unwrap_or(1);
+    let [address, size] = node.props_of(["#address-cells", "#size-cells"]);
+    let u32_of = |v: Option<&[u8]>| match v {
+        Some(&[a, b, c, d]) => Some(u32::from_be_bytes([a, b, c, d])),
+        _ => None,
+    };
+    let address = u32_of(address).unwrap_or(2);
+    let size = u32_of(size).unwrap_or(1);
     if !(1..=2).contains(&address) || !(1..=2).contains(&size) {
         return Err(DtError::BadCells {
             node: display_name(node),
@@ -359,30 +364,67 @@ fn regs_of<'a>(
     Ok(())
 }
 
-/// What `walk` calls for each node: (its ancestors, the node).
-type NodeVisitor<'a, 'f> = dyn FnMut(&[Node<'a>], &Node<'a>) -> Result<(), DtError<'a>> + 'f;
+/// The properties `walk` reads for every node, in its one pass.
+#[derive(Clone, Copy)]
+struct Common<'a> {
+    device_type: Option<&'a [u8]>,
+    /// `compatible` (empty when absent).
+    compatible: &'a [u8],
+}
 
-/// Call `f(ancestors, node)` for every available node below `node`, depth first; a
-/// disabled node's subtree is skipped (its children are not usable either).
-fn walk<'a>(
-    node: Node<'a>,
-    chain: &mut [Node<'a>; fdt::MAX_DEPTH + 1],
-    depth: usize,
-    f: &mut NodeVisitor<'a, '_>,
-) -> Result<(), DtError<'a>> {
-    if depth > fdt::MAX_DEPTH {
-        return Ok(());
-    }
-    chain[depth] = node;
-    for child in node.children() {
-        if !child.is_available() {
-            continue;
-        }
-        f(&chain[..=depth], &child)?;
-        walk(child, chain, depth + 1, f)?;
-        chain[depth] = node;
-    }
-    Ok(())
+/// What `walk` calls for each node: (its ancestors, the node, its common properties).
+type NodeVisitor<'a, 'f> =
+    dyn FnMut(&[Node<'a>], &Node<'a>, &Common<'a>) -> Result<(), DtError<'a>> + 'f;
+
+/// The root's children that `parse` reads, found by `walk` as `Fdt::find` would (the
+/// first one whose name matches, a unit address allowed; available or not).
+#[derive(Clone, Copy, Default)]
+struct TopNodes<'a> {
+    chosen: Option<Node<'a>>,
+    aliases: Option<Node<'a>>,
+    reserved_memory: Option<Node<'a>>,
+}
+
+/// Whether a node name is `want`, or `want` with a unit address.
+fn name_is(name: &str, want: &str) -> bool {
+    let (n, w) = (name.as_bytes(), want.as_bytes());
+    n == w || n.len() > w.len() && n[w.len()] == b'@' && n.starts_with(w)
+}
+
+/// Call `f(ancestors, node, common)` for every available node of the tree, depth
+/// first, in one pass over the structure block; a disabled node's subtree is skipped
+/// (its children are not usable either). Returns the root's children `parse` needs.
+fn walk<'a>(fdt: &Fdt<'a>, f: &mut NodeVisitor<'a, '_>) -> Result<TopNodes<'a>, DtError<'a>> {
+    let root = fdt.root();
+    let mut chain = [root; fdt::MAX_DEPTH + 1];
+    let mut top = TopNodes::default();
+    fdt.for_each_node(
+        ["status", "device_type", "compatible"],
+        |depth, node, [status, device_type, compatible]| {
+            if depth == 1 {
+                for (slot, want) in [
+                    (&mut top.chosen, "chosen"),
+                    (&mut top.aliases, "aliases"),
+                    (&mut top.reserved_memory, "reserved-memory"),
+                ] {
+                    if slot.is_none() && name_is(node.name, want) {
+                        *slot = Some(node);
+                    }
+                }
+            }
+            if !fdt::status_ok(status) || depth > fdt::MAX_DEPTH {
+                return Ok::<_, DtError<'a>>(false);
+            }
+            let common = Common {
+                device_type,
+                compatible: compatible.unwrap_or(&[]),
+            };
+            f(&chain[..depth], &node, &common)?;
+            chain[depth] = node;
+            Ok(true)
+        },
+    )?;
+    Ok(top)
 }
 
 fn string_prop<'a>(node: &Node<'a>, prop: &'a str) -> Result<Option<&'a str>, DtError<'a>> {
@@ -438,10 +480,13 @@ pub fn parse<'a>(
     };
 
     // Memory banks and the devices rxen reads, anywhere in the tree.
-    let mut chain = [root; fdt::MAX_DEPTH + 1];
-    walk(root, &mut chain, 0, &mut |chain, node| {
+    let top = walk(fdt, &mut |chain, node, common| {
         let under_reserved = chain.get(1).is_some_and(|n| n.name == "reserved-memory");
-        if node.prop_str("device_type") == Some("memory") && !under_reserved {
+        // What `prop_str("device_type") == Some("memory")` reads, without a copy.
+        let memory = common
+            .device_type
+            .is_some_and(|v| v.starts_with(b"memory\0"));
+        if memory && !under_reserved {
             regs_of(chain, node, |bank, size| {
                 if size == 0 {
                     return Err(DtError::EmptyBank { bank });
@@ -468,10 +513,7 @@ pub fn parse<'a>(
                 info.nr_banks += 1;
                 Ok(())
             })?;
-        } else if DEVICE_COMPATIBLES
-            .iter()
-            .any(|c| node.has_str("compatible", c))
-        {
+        } else if fdt::list_has_any(common.compatible, &DEVICE_COMPATIBLES) {
             regs_of(chain, node, |regs, _| {
                 add_device(&mut info, node.name, regs)
             })?;
@@ -491,7 +533,7 @@ pub fn parse<'a>(
             PhysRange::from_size(addr, size).ok_or(DtError::BadMemReserve { addr, size })?;
         add_reserved(&mut info, "/memreserve/", range, false)?;
     }
-    if let Some(rm) = fdt.find("/reserved-memory").filter(|n| n.is_available()) {
+    if let Some(rm) = top.reserved_memory.filter(|n| n.is_available()) {
         let rchain = [root, rm];
         for child in rm.children().filter(|c| c.is_available()) {
             let no_map = child.prop("no-map").is_some();
@@ -501,7 +543,7 @@ pub fn parse<'a>(
         }
     }
 
-    let chosen = fdt.find("/chosen").ok_or(DtError::NoStaticHeap)?;
+    let chosen = top.chosen.ok_or(DtError::NoStaticHeap)?;
     read_cmdline(&chosen, &mut info)?;
 
     // The static heap: one or more banks, each in RAM and clear of everything else.
@@ -541,7 +583,7 @@ pub fn parse<'a>(
     check_reserved(&info, "image", image, false)?;
     check_reserved(&info, "device tree", dtb, true)?;
 
-    read_console(fdt, &chosen, &mut info)?;
+    read_console(fdt, &chosen, top.aliases, &mut info)?;
 
     for d in info.devices() {
         if let Some(b) = info.banks().iter().find(|b| b.reg.overlaps(&d.regs)) {
@@ -643,6 +685,7 @@ fn read_cmdline<'a>(chosen: &Node<'a>, info: &mut BootInfo<'a>) -> Result<(), Dt
 fn read_console<'a>(
     fdt: &Fdt<'a>,
     chosen: &Node<'a>,
+    aliases: Option<Node<'a>>,
     info: &mut BootInfo<'a>,
 ) -> Result<(), DtError<'a>> {
     let stdout = match string_prop(chosen, "stdout-path")? {
@@ -657,9 +700,7 @@ fn read_console<'a>(
     let full = if path.starts_with('/') {
         path
     } else {
-        fdt.find("/aliases")
-            .and_then(|a| a.prop_str(path))
-            .unwrap_or(path)
+        aliases.and_then(|a| a.prop_str(path)).unwrap_or(path)
     };
     let mut chain = [fdt.root(); fdt::MAX_DEPTH + 1];
     let (node, n) = fdt
