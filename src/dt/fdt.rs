@@ -52,6 +52,10 @@ pub enum FdtError {
     TooDeep,
     #[error("device tree: the memory reservation block at {off:#x} has no (0, 0) terminator within totalsize or more than {MAX_MEMRESERVE} entries")]
     BadMemReserve { off: u32 },
+    #[error(
+        "device tree: the blob at {addr:#x} is not 8-byte aligned (devicetree specification 5.1)"
+    )]
+    Misaligned { addr: usize },
 }
 
 /// Why a property is not one string.
@@ -70,10 +74,9 @@ fn be32(b: &[u8], off: usize) -> Option<u32> {
     Some(u32::from_be_bytes([s[0], s[1], s[2], s[3]]))
 }
 
-/// The offset of the first NUL in `b` at or after `from`. Four bytes a step (names
-/// in the structure block are 4-byte aligned and padded to 4): a word holds a zero
-/// byte exactly when `(x - 0x01010101) & !x & 0x80808080` is not 0, and its lowest set
-/// bit (little-endian load) marks the first zero byte.
+/// The offset of the first NUL in `b` at or after `from`. Four bytes a step: a word
+/// holds a zero byte exactly when `(x - 0x01010101) & !x & 0x80808080` is not 0, and
+/// its lowest set bit (little-endian order) marks the first zero byte.
 fn nul_at(b: &[u8], from: usize) -> Option<usize> {
     let mut i = from;
     while let Some(w) = b.get(i..i.wrapping_add(4)) {
@@ -107,10 +110,12 @@ pub struct Fdt<'a> {
 }
 
 /// The structure and strings blocks of a blob that `Fdt::new` validated. Only
-/// `Fdt::new` makes one, after `Fdt::validate` walked every token reachable from
-/// offset 0 and checked that each node name and each property name is NUL-terminated
-/// UTF-8: that check is what lets the readers below skip UTF-8 validation (the bytes
-/// are borrowed immutably for `'a`, so they cannot change after the check).
+/// `Fdt::new` makes one, after `validate` walked every token reachable from offset 0
+/// and checked that each node name and each property name is NUL-terminated UTF-8:
+/// that check is what lets the readers below skip UTF-8 validation (the bytes are
+/// borrowed immutably for `'a`, so they cannot change after the check).
+/// The structure block starts 4-byte aligned in memory (checked by `Fdt::new`), so
+/// tokens are read one aligned load each (`Tree::word`).
 #[derive(Clone, Copy)]
 struct Tree<'a> {
     structs: &'a [u8],
@@ -133,22 +138,25 @@ enum Token<'a> {
     Finish,
 }
 
-/// The token at `off` of a structure block, and the offset of the next one; `None`
-/// when it does not fit the block or is unknown. The one decoder for both the
-/// validating walk and the readers of a validated tree, so both see the same offsets.
-fn token(s: &[u8], off: usize) -> Option<(Token<'_>, usize)> {
-    match be32(s, off)? {
+/// The token at `off` (a multiple of 4, as every token offset is) of a structure
+/// block, and the offset of the next one; `None` when it does not fit the block or is
+/// unknown. The one decoder for both the validating walk and the readers of a
+/// validated tree, so both see the same offsets.
+fn token<'a>(t: &Tree<'a>, off: usize) -> Option<(Token<'a>, usize)> {
+    let w = off / 4;
+    let word = |i: usize| t.word(w + i).map(u32::from_be);
+    match word(0)? {
         BEGIN_NODE => {
             let start = off + 4;
-            let nul = nul_at(s, start)?;
-            Some((Token::Begin(&s[start..nul]), align4(nul + 1)))
+            let nul = name_end(t, w + 1)?;
+            Some((Token::Begin(t.structs.get(start..nul)?), align4(nul + 1)))
         }
         END_NODE => Some((Token::End, off + 4)),
         PROP => {
-            let len = be32(s, off + 4)? as usize;
-            let nameoff = be32(s, off + 8)?;
+            let len = word(1)? as usize;
+            let nameoff = word(2)?;
             let end = (off + 12).checked_add(len)?;
-            let value = s.get(off + 12..end)?;
+            let value = t.structs.get(off + 12..end)?;
             Some((Token::Prop { nameoff, value }, align4(end)))
         }
         NOP => Some((Token::Nop, off + 4)),
@@ -157,9 +165,37 @@ fn token(s: &[u8], off: usize) -> Option<(Token<'_>, usize)> {
     }
 }
 
+/// The byte offset of the NUL ending a node name that starts at word `w`: a word
+/// at a time (see `nul_at`), then byte by byte in a block that does not end on a
+/// word boundary.
+fn name_end(t: &Tree<'_>, mut w: usize) -> Option<usize> {
+    while let Some(x) = t.word(w) {
+        let x = u32::from_le(x);
+        let zero = x.wrapping_sub(0x0101_0101) & !x & 0x8080_8080;
+        if zero != 0 {
+            return Some(w * 4 + (zero.trailing_zeros() / 8) as usize);
+        }
+        w += 1;
+    }
+    nul_at(t.structs, w * 4)
+}
+
 impl<'a> Tree<'a> {
+    /// Word `i` of the structure block as it lies in memory (bytes in memory order,
+    /// `u32::from_be` gives the token value); `None` past the block's last whole word.
+    fn word(&self, i: usize) -> Option<u32> {
+        if i >= self.structs.len() / 4 {
+            return None;
+        }
+        // SAFETY: `Fdt::new` made this tree only after checking that `structs` starts
+        // 4-byte aligned in memory; the word [4i, 4i + 4) lies inside it (just
+        // checked) and is 4-byte aligned; any four bytes are a valid u32. The bytes are
+        // borrowed immutably for 'a, so the read races with no write.
+        Some(unsafe { self.structs.as_ptr().add(4 * i).cast::<u32>().read() })
+    }
+
     fn token(&self, off: usize) -> Option<(Token<'a>, usize)> {
-        token(self.structs, off)
+        token(self, off)
     }
 
     /// A node name from a `Token::Begin` of this tree.
@@ -264,10 +300,19 @@ impl<'a> Fdt<'a> {
                 _ => return Err(FdtError::BadMemReserve { off: rsv_off }),
             }
         };
+        // The structure block is 4-byte aligned in the blob (checked above); with the
+        // blob 8-byte aligned in memory, as the specification requires (libfdt
+        // refuses it otherwise too), it is read as aligned words (`Tree::word`).
+        if !(data.as_ptr() as usize).is_multiple_of(8) {
+            return Err(FdtError::Misaligned {
+                addr: data.as_ptr() as usize,
+            });
+        }
+        let tree = Tree { structs, strings };
         let struct_off = h(2) as usize;
-        validate(structs, strings, struct_off)?;
+        validate(&tree, struct_off)?;
         Ok(Self {
-            tree: Tree { structs, strings },
+            tree,
             rsvmap,
             total: total as usize,
             version,
@@ -399,14 +444,14 @@ impl<'a> Fdt<'a> {
 /// One pass over the structure block: tokens in bounds, node and property names
 /// NUL-terminated UTF-8 (property names in the strings block), properties before
 /// subnodes, nesting balanced and bounded, one root node, then FDT_END.
-fn validate(structs: &[u8], strings: &[u8], struct_off: usize) -> Result<(), FdtError> {
+fn validate(tree: &Tree<'_>, struct_off: usize) -> Result<(), FdtError> {
     let mut off = 0;
     let mut depth = 0usize;
     let mut seen_child = [false; MAX_DEPTH + 1];
     let mut roots = 0;
     loop {
         let bad = FdtError::BadStructure(struct_off + off);
-        let (tok, next) = token(structs, off).ok_or(bad)?;
+        let (tok, next) = token(tree, off).ok_or(bad)?;
         if depth == 0 && roots == 1 {
             // After the root closes, only NOPs and END may follow.
             match tok {
@@ -432,7 +477,7 @@ fn validate(structs: &[u8], strings: &[u8], struct_off: usize) -> Result<(), Fdt
                 seen_child[depth] = false;
             }
             Token::Prop { nameoff, .. } => {
-                cstr(strings, nameoff as usize).ok_or(FdtError::BadString(nameoff))?;
+                cstr(tree.strings, nameoff as usize).ok_or(FdtError::BadString(nameoff))?;
                 if depth == 0 || seen_child[depth] {
                     return Err(bad);
                 }

@@ -201,6 +201,33 @@ pub struct BootInfo<'a> {
 }
 
 impl<'a> BootInfo<'a> {
+    /// Nothing read yet: what `parse_into` fills.
+    pub const EMPTY: Self = Self {
+        banks: [Bank {
+            reg: PhysRange::new(0, 0),
+            ram: PhysRange::new(0, 0),
+        }; MAX_BANKS],
+        nr_banks: 0,
+        heaps: [PhysRange::new(0, 0); MAX_HEAPS],
+        nr_heaps: 0,
+        reserved: [Reserved {
+            name: "",
+            range: PhysRange::new(0, 0),
+            no_map: false,
+        }; MAX_RESERVED],
+        nr_reserved: 0,
+        devices: [Device {
+            name: "",
+            regs: PhysRange::new(0, 0),
+        }; MAX_DEVICES],
+        nr_devices: 0,
+        console: None,
+        disabled_console: None,
+        bootargs: "",
+        bootargs_from: CmdlineFrom::Nothing,
+        dom0_bootargs: None,
+    };
+
     pub fn banks(&self) -> &[Bank] {
         &self.banks[..self.nr_banks]
     }
@@ -445,38 +472,26 @@ pub fn parse<'a>(
     dtb: PhysRange,
     pa_bits: u8,
 ) -> Result<BootInfo<'a>, DtError<'a>> {
+    let mut info = BootInfo::EMPTY;
+    parse_into(fdt, image, dtb, pa_bits, &mut info)?;
+    Ok(info)
+}
+
+/// `parse` into `info`, which must be `BootInfo::EMPTY` (setup fills its own where it
+/// lives: a `BootInfo` is about 2.5 KiB, and every move of one is a copy).
+pub fn parse_into<'a>(
+    fdt: &Fdt<'a>,
+    image: PhysRange,
+    dtb: PhysRange,
+    pa_bits: u8,
+    info: &mut BootInfo<'a>,
+) -> Result<(), DtError<'a>> {
     let root = fdt.root();
     cells(&root)?;
     let limit = if pa_bits >= 64 {
         u64::MAX
     } else {
         1u64 << pa_bits
-    };
-
-    let mut info = BootInfo {
-        banks: [Bank {
-            reg: PhysRange::new(0, 0),
-            ram: PhysRange::new(0, 0),
-        }; MAX_BANKS],
-        nr_banks: 0,
-        heaps: [PhysRange::new(0, 0); MAX_HEAPS],
-        nr_heaps: 0,
-        reserved: [Reserved {
-            name: "",
-            range: PhysRange::new(0, 0),
-            no_map: false,
-        }; MAX_RESERVED],
-        nr_reserved: 0,
-        devices: [Device {
-            name: "",
-            regs: PhysRange::new(0, 0),
-        }; MAX_DEVICES],
-        nr_devices: 0,
-        console: None,
-        disabled_console: None,
-        bootargs: "",
-        bootargs_from: CmdlineFrom::Nothing,
-        dom0_bootargs: None,
     };
 
     // Memory banks and the devices rxen reads, anywhere in the tree.
@@ -514,9 +529,7 @@ pub fn parse<'a>(
                 Ok(())
             })?;
         } else if fdt::list_has_any(common.compatible, &DEVICE_COMPATIBLES) {
-            regs_of(chain, node, |regs, _| {
-                add_device(&mut info, node.name, regs)
-            })?;
+            regs_of(chain, node, |regs, _| add_device(info, node.name, regs))?;
         }
         Ok(())
     })?;
@@ -531,20 +544,20 @@ pub fn parse<'a>(
         }
         let range =
             PhysRange::from_size(addr, size).ok_or(DtError::BadMemReserve { addr, size })?;
-        add_reserved(&mut info, "/memreserve/", range, false)?;
+        add_reserved(info, "/memreserve/", range, false)?;
     }
     if let Some(rm) = top.reserved_memory.filter(|n| n.is_available()) {
         let rchain = [root, rm];
         for child in rm.children().filter(|c| c.is_available()) {
             let no_map = child.prop("no-map").is_some();
             regs_of(&rchain, &child, |range, _| {
-                add_reserved(&mut info, child.name, range, no_map)
+                add_reserved(info, child.name, range, no_map)
             })?;
         }
     }
 
     let chosen = top.chosen.ok_or(DtError::NoStaticHeap)?;
-    read_cmdline(&chosen, &mut info)?;
+    read_cmdline(&chosen, info)?;
 
     // The static heap: one or more banks, each in RAM and clear of everything else.
     let heap_prop = chosen
@@ -571,7 +584,7 @@ pub fn parse<'a>(
         {
             return Err(DtError::HeapOverlaps { heap, what, range });
         }
-        check_reserved(&info, "static heap", heap, false)?;
+        check_reserved(info, "static heap", heap, false)?;
         if info.nr_heaps == MAX_HEAPS {
             return Err(DtError::TooManyHeaps);
         }
@@ -580,10 +593,10 @@ pub fn parse<'a>(
     }
     // The image must not sit on reserved memory; the blob may (boot loaders often
     // reserve it), but not on memory that must never be mapped.
-    check_reserved(&info, "image", image, false)?;
-    check_reserved(&info, "device tree", dtb, true)?;
+    check_reserved(info, "image", image, false)?;
+    check_reserved(info, "device tree", dtb, true)?;
 
-    read_console(fdt, &chosen, top.aliases, &mut info)?;
+    read_console(fdt, &chosen, top.aliases, info)?;
 
     for d in info.devices() {
         if let Some(b) = info.banks().iter().find(|b| b.reg.overlaps(&d.regs)) {
@@ -594,7 +607,7 @@ pub fn parse<'a>(
             });
         }
     }
-    Ok(info)
+    Ok(())
 }
 
 fn add_device<'a>(

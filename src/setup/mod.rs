@@ -188,7 +188,9 @@ fn init_setup(dtb: u64, record: &BootMpuRecord) -> Boot {
     let layout = Layout::get();
     let (blob, dtb_range) = find_dtb(dtb);
     let fdt = Fdt::new(blob).unwrap_or_else(|e| fatal("device tree", &e));
-    let info = dt::parse(&fdt, layout.image(), dtb_range, pa_bits)
+    // Filled where it lives: a BootInfo is large, and a returned one is copied.
+    let mut info = dt::BootInfo::EMPTY;
+    dt::parse_into(&fdt, layout.image(), dtb_range, pa_bits, &mut info)
         .unwrap_or_else(|e| fatal("device tree", &e));
     let opts = bootargs::parse(info.bootargs).unwrap_or_else(|e| fatal("bootargs", &e));
     console::release_held(opts.log_level.unwrap_or(log::LevelFilter::Info));
