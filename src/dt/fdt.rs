@@ -449,6 +449,21 @@ fn validate(tree: &Tree<'_>, struct_off: usize) -> Result<(), FdtError> {
     let mut depth = 0usize;
     let mut seen_child = [false; MAX_DEPTH + 1];
     let mut roots = 0;
+    // Property names: when the whole strings block is UTF-8 (as every real one is), the
+    // string at an offset is NUL-terminated UTF-8 exactly when a NUL follows it (the
+    // offset is at or before the block's last NUL) and it starts a character (is not
+    // a continuation byte). Otherwise each name is checked on its own (`cstr`).
+    let strings = tree.strings;
+    let strings_utf8 = str::from_utf8(strings).is_ok();
+    let last_nul = strings.iter().rposition(|&c| c == 0);
+    let name_ok = |nameoff: u32| {
+        let o = nameoff as usize;
+        if strings_utf8 {
+            last_nul.is_some_and(|n| o <= n) && strings[o] & 0xc0 != 0x80
+        } else {
+            cstr(strings, o).is_some()
+        }
+    };
     loop {
         let bad = FdtError::BadStructure(struct_off + off);
         let (tok, next) = token(tree, off).ok_or(bad)?;
@@ -464,7 +479,9 @@ fn validate(tree: &Tree<'_>, struct_off: usize) -> Result<(), FdtError> {
         }
         match tok {
             Token::Begin(name) => {
-                str::from_utf8(name).map_err(|_| bad)?;
+                if !name.is_ascii() {
+                    str::from_utf8(name).map_err(|_| bad)?;
+                }
                 if depth == 0 {
                     roots += 1;
                 } else {
@@ -477,7 +494,9 @@ fn validate(tree: &Tree<'_>, struct_off: usize) -> Result<(), FdtError> {
                 seen_child[depth] = false;
             }
             Token::Prop { nameoff, .. } => {
-                cstr(tree.strings, nameoff as usize).ok_or(FdtError::BadString(nameoff))?;
+                if !name_ok(nameoff) {
+                    return Err(FdtError::BadString(nameoff));
+                }
                 if depth == 0 || seen_child[depth] {
                     return Err(bad);
                 }
