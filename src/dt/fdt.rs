@@ -102,6 +102,8 @@ const fn align4(x: usize) -> usize {
 
 #[derive(Clone, Copy)]
 pub struct Fdt<'a> {
+    /// The whole blob, 8-byte aligned in memory (checked by `new`).
+    blob: &'a [u8],
     tree: Tree<'a>,
     /// The /memreserve/ entries, without the (0, 0) terminator.
     rsvmap: &'a [u8],
@@ -142,6 +144,7 @@ enum Token<'a> {
 /// block, and the offset of the next one; `None` when it does not fit the block or is
 /// unknown. The one decoder for both the validating walk and the readers of a
 /// validated tree, so both see the same offsets.
+#[inline(always)]
 fn token<'a>(t: &Tree<'a>, off: usize) -> Option<(Token<'a>, usize)> {
     let w = off / 4;
     let word = |i: usize| t.word(w + i).map(u32::from_be);
@@ -165,6 +168,33 @@ fn token<'a>(t: &Tree<'a>, off: usize) -> Option<(Token<'a>, usize)> {
     }
 }
 
+/// The offset after the END_NODE closing the node whose BEGIN_NODE is at `off`.
+fn skip_node(t: &Tree<'_>, off: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut w = off / 4;
+    loop {
+        match u32::from_be(t.word(w)?) {
+            BEGIN_NODE => {
+                depth += 1;
+                w = name_end(t, w + 1)? / 4 + 1;
+            }
+            END_NODE => {
+                depth = depth.checked_sub(1)?;
+                w += 1;
+                if depth == 0 {
+                    return Some(w * 4);
+                }
+            }
+            PROP => {
+                let len = u32::from_be(t.word(w + 1)?) as usize;
+                w += 3 + len.div_ceil(4);
+            }
+            NOP => w += 1,
+            _ => return None,
+        }
+    }
+}
+
 /// The byte offset of the NUL ending a node name that starts at word `w`: a word
 /// at a time (see `nul_at`), then byte by byte in a block that does not end on a
 /// word boundary.
@@ -180,20 +210,65 @@ fn name_end(t: &Tree<'_>, mut w: usize) -> Option<usize> {
     nul_at(t.structs, w * 4)
 }
 
+/// Whether `s` starts with the NUL-terminated string `name`: the NUL's place is
+/// checked first, so most other names are told apart without comparing bytes.
+fn str_at_is(s: &[u8], name: &str) -> bool {
+    let n = name.len();
+    if s.len() <= n || s[n] != 0 {
+        return false;
+    }
+    // A byte loop: names are short, and a call to memcmp costs more than the compare.
+    let mut i = 0;
+    while i < n {
+        if s[i] != name.as_bytes()[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// Word `i` of `b` as it lies in memory (`u32::from_be` gives the big-endian value);
+/// `None` past the last whole word. `b` must start 4-byte aligned in memory: callers
+/// pass only a validated blob or its structure block (see `Fdt::new`).
+fn aligned_word(b: &[u8], i: usize) -> Option<u32> {
+    if i >= b.len() / 4 {
+        return None;
+    }
+    debug_assert!((b.as_ptr() as usize).is_multiple_of(4));
+    // SAFETY: `b` is a validated blob (8-byte aligned, checked by `Fdt::new`) or its
+    // structure block (at a 4-byte aligned offset in it, also checked), so it starts
+    // 4-byte aligned; the word [4i, 4i + 4) lies inside it (just checked) and is
+    // aligned; any four bytes are a valid u32. The bytes are borrowed immutably, so
+    // the read races with no write.
+    Some(unsafe { b.as_ptr().add(4 * i).cast::<u32>().read() })
+}
+
 impl<'a> Tree<'a> {
+    /// The blocks of a blob `Fdt::new` validated, found again from its header (the
+    /// same arithmetic as `Fdt::new`; empty blocks if the header were not valid).
+    fn of(blob: &'a [u8]) -> Self {
+        let h = |i: usize| aligned_word(blob, i).map_or(0, u32::from_be) as usize;
+        let (total, struct_off, strings_off, version) = (h(1), h(2), h(3), h(5));
+        let struct_size = if version >= 17 {
+            h(9)
+        } else {
+            total.saturating_sub(struct_off)
+        };
+        let block = |off: usize, size: usize| blob.get(off..off + size).unwrap_or(&[]);
+        Tree {
+            structs: block(struct_off, struct_size),
+            strings: block(strings_off, h(8)),
+        }
+    }
+
     /// Word `i` of the structure block as it lies in memory (bytes in memory order,
     /// `u32::from_be` gives the token value); `None` past the block's last whole word.
     fn word(&self, i: usize) -> Option<u32> {
-        if i >= self.structs.len() / 4 {
-            return None;
-        }
-        // SAFETY: `Fdt::new` made this tree only after checking that `structs` starts
-        // 4-byte aligned in memory; the word [4i, 4i + 4) lies inside it (just
-        // checked) and is 4-byte aligned; any four bytes are a valid u32. The bytes are
-        // borrowed immutably for 'a, so the read races with no write.
-        Some(unsafe { self.structs.as_ptr().add(4 * i).cast::<u32>().read() })
+        aligned_word(self.structs, i)
     }
 
+    #[inline(always)]
     fn token(&self, off: usize) -> Option<(Token<'a>, usize)> {
         token(self, off)
     }
@@ -221,23 +296,24 @@ impl<'a> Tree<'a> {
 
     /// Whether the property name at `nameoff` is `name`: compares bytes, no scan.
     fn prop_is(&self, nameoff: u32, name: &str) -> bool {
-        let n = name.len();
-        match self.strings.get(nameoff as usize..) {
-            Some(s) => s.len() > n && s[n] == 0 && &s[..n] == name.as_bytes(),
-            None => false,
-        }
+        str_at_is(self.strings.get(nameoff as usize..).unwrap_or(&[]), name)
     }
 }
 
 /// The values of the properties asked for by name (`None`: absent).
 pub type PropValues<'a, const N: usize> = [Option<&'a [u8]>; N];
 
-/// A node, by the offset of its BEGIN_NODE token.
+/// A node, by the offset of its BEGIN_NODE token. Small (24 bytes) on purpose: nodes
+/// are copied freely (chains of ancestors, iterators), and the blocks are found again
+/// from the blob's header when a node is read.
 #[derive(Clone, Copy)]
 pub struct Node<'a> {
-    tree: Tree<'a>,
-    off: usize,
-    pub name: &'a str,
+    /// The whole validated blob.
+    blob: &'a [u8],
+    /// Offset of the node's BEGIN_NODE token in the structure block.
+    off: u32,
+    /// Length of its name (which follows the token).
+    name_len: u32,
 }
 
 impl<'a> Fdt<'a> {
@@ -312,6 +388,7 @@ impl<'a> Fdt<'a> {
         let struct_off = h(2) as usize;
         validate(&tree, struct_off)?;
         Ok(Self {
+            blob: data,
             tree,
             rsvmap,
             total: total as usize,
@@ -339,27 +416,30 @@ impl<'a> Fdt<'a> {
     }
 
     pub fn root(&self) -> Node<'a> {
+        // The root's name is empty: its BEGIN_NODE is followed by a NUL.
         Node {
-            tree: self.tree,
+            blob: self.blob,
             off: 0,
-            name: "",
+            name_len: 0,
         }
     }
 
     /// Every node below the root in tree order, in one pass over the structure
-    /// block: `f(depth, node, values)` with the root's children at depth 1 and
+    /// block: `f(depth, node, name, values)` with the root's children at depth 1 and
     /// `values[i]` the value of property `names[i]` of that node (as `Node::props_of`).
     /// `f` returns whether to visit the node's subtree (false skips it).
     pub fn for_each_node<const N: usize, E>(
         &self,
         names: [&str; N],
-        mut f: impl FnMut(usize, Node<'a>, [Option<&'a [u8]>; N]) -> Result<bool, E>,
+        mut f: impl FnMut(usize, Node<'a>, &'a str, &PropValues<'a, N>) -> Result<bool, E>,
     ) -> Result<(), E> {
         let tree = self.tree;
         // Open nodes, the root included; a node begun now has depth `level`.
         let mut level = 0usize;
-        // The node whose properties are being read: (node, its depth, values).
-        let mut pending: Option<(Node<'a>, usize, PropValues<'a, N>)> = None;
+        // The node whose properties are being read (depth 0: none), its name and the
+        // values found so far.
+        let mut pending = (self.root(), 0usize, "");
+        let mut values: PropValues<'a, N> = [None; N];
         // Inside the subtree of the node at this depth, which `f` declined.
         let mut skip: Option<usize> = None;
         let mut off = 0;
@@ -367,31 +447,26 @@ impl<'a> Fdt<'a> {
             let here = off;
             off = next;
             // A node's properties end at its first child or its end.
-            if matches!(tok, Token::Begin(_) | Token::End) {
-                if let Some((node, depth, values)) = pending.take() {
-                    if !f(depth, node, values)? {
-                        skip = Some(depth);
-                    }
+            if matches!(tok, Token::Begin(_) | Token::End) && pending.1 != 0 {
+                let (node, depth, name) = pending;
+                pending.1 = 0;
+                if !f(depth, node, name, &values)? {
+                    skip = Some(depth);
                 }
             }
             match tok {
                 Token::Begin(name) => {
                     if level > 0 && skip.is_none() {
-                        let node = Node {
-                            tree,
-                            off: here,
-                            name: Tree::name(name),
-                        };
-                        pending = Some((node, level, [None; N]));
+                        pending = (Node::at(self.blob, here, name), level, Tree::name(name));
+                        values = [None; N];
                     }
                     level += 1;
                 }
-                Token::Prop { nameoff, value } => {
-                    if let Some((_, _, values)) = pending.as_mut() {
-                        for (v, name) in values.iter_mut().zip(names) {
-                            if v.is_none() && tree.prop_is(nameoff, name) {
-                                *v = Some(value);
-                            }
+                Token::Prop { nameoff, value } if pending.1 != 0 => {
+                    let s = tree.strings.get(nameoff as usize..).unwrap_or(&[]);
+                    for (v, name) in values.iter_mut().zip(names) {
+                        if v.is_none() && str_at_is(s, name) {
+                            *v = Some(value);
                         }
                     }
                 }
@@ -404,7 +479,7 @@ impl<'a> Fdt<'a> {
                         break;
                     }
                 }
-                Token::Nop => {}
+                Token::Prop { .. } | Token::Nop => {}
                 Token::Finish => break,
             }
         }
@@ -511,11 +586,40 @@ fn validate(tree: &Tree<'_>, struct_off: usize) -> Result<(), FdtError> {
 }
 
 impl<'a> Node<'a> {
+    /// The node whose BEGIN_NODE token is at `off`, with that token's name.
+    fn at(blob: &'a [u8], off: usize, name: &[u8]) -> Self {
+        // Offsets and name lengths fit: `Fdt::new` takes blobs of at most 4 GiB
+        // (totalsize is 32 bits).
+        Node {
+            blob,
+            off: off as u32,
+            name_len: name.len() as u32,
+        }
+    }
+
+    fn tree(&self) -> Tree<'a> {
+        Tree::of(self.blob)
+    }
+
+    /// The node's name, unit address included (`uart@9c090000`); "" for the root.
+    pub fn name(&self) -> &'a str {
+        let start = self.off as usize + 4;
+        match self
+            .tree()
+            .structs
+            .get(start..start + self.name_len as usize)
+        {
+            Some(name) => Tree::name(name),
+            // Cannot happen: the node was read from this block.
+            None => "",
+        }
+    }
+
     /// The (name offset, value) of each property of this node, in order.
     fn raw_props(&self) -> impl Iterator<Item = (u32, &'a [u8])> + 'a {
-        let tree = self.tree;
+        let tree = self.tree();
         // Skip this node's BEGIN_NODE token.
-        let mut off = tree.token(self.off).map(|(_, n)| n);
+        let mut off = tree.token(self.off as usize).map(|(_, n)| n);
         core::iter::from_fn(move || loop {
             let (tok, next) = tree.token(off?)?;
             off = Some(next);
@@ -529,13 +633,13 @@ impl<'a> Node<'a> {
 
     /// The properties of this node, in order.
     pub fn props(&self) -> impl Iterator<Item = (&'a str, &'a [u8])> + 'a {
-        let tree = self.tree;
+        let tree = self.tree();
         self.raw_props()
             .map(move |(nameoff, v)| (tree.prop_name(nameoff), v))
     }
 
     pub fn prop(&self, name: &str) -> Option<&'a [u8]> {
-        let tree = self.tree;
+        let tree = self.tree();
         self.raw_props()
             .find(|&(nameoff, _)| tree.prop_is(nameoff, name))
             .map(|(_, v)| v)
@@ -545,9 +649,10 @@ impl<'a> Node<'a> {
     /// `names[i]` (the first one, as `prop` finds), `None` when absent.
     pub fn props_of<const N: usize>(&self, names: [&str; N]) -> [Option<&'a [u8]>; N] {
         let mut out = [None; N];
+        let tree = self.tree();
         for (nameoff, v) in self.raw_props() {
             for (o, name) in out.iter_mut().zip(names) {
-                if o.is_none() && self.tree.prop_is(nameoff, name) {
+                if o.is_none() && tree.prop_is(nameoff, name) {
                     *o = Some(v);
                 }
             }
@@ -592,31 +697,27 @@ impl<'a> Node<'a> {
 
     /// The direct children of this node.
     pub fn children(&self) -> impl Iterator<Item = Node<'a>> + 'a {
-        let tree = self.tree;
-        let mut off = tree.token(self.off).map(|(_, n)| n);
-        let mut depth = 0usize;
+        self.named_children().map(|(node, _)| node)
+    }
+
+    /// The direct children of this node, each with its name's bytes. A child's
+    /// subtree is passed over with `skip_node`, which reads no names of properties.
+    fn named_children(&self) -> impl Iterator<Item = (Node<'a>, &'a [u8])> + 'a {
+        let (blob, tree) = (self.blob, self.tree());
+        let mut off = tree.token(self.off as usize).map(|(_, n)| n);
         core::iter::from_fn(move || loop {
             let here = off?;
             let (tok, next) = tree.token(here)?;
-            off = Some(next);
             match tok {
                 Token::Begin(name) => {
-                    depth += 1;
-                    if depth == 1 {
-                        return Some(Node {
-                            tree,
-                            off: here,
-                            name: Tree::name(name),
-                        });
-                    }
+                    off = skip_node(&tree, here);
+                    return Some((Node::at(blob, here, name), name));
                 }
-                Token::End if depth == 0 => {
+                Token::Prop { .. } | Token::Nop => off = Some(next),
+                Token::End | Token::Finish => {
                     off = None;
                     return None;
                 }
-                Token::End => depth -= 1,
-                Token::Finish => return None,
-                Token::Prop { .. } | Token::Nop => {}
             }
         })
     }
@@ -626,10 +727,11 @@ impl<'a> Node<'a> {
     pub fn child(&self, part: &str) -> Option<Node<'a>> {
         let p = part.as_bytes();
         let bare = !p.contains(&b'@');
-        self.children().find(|c| {
-            let n = c.name.as_bytes();
-            n == p || bare && n.len() > p.len() && n[p.len()] == b'@' && n.starts_with(p)
-        })
+        self.named_children()
+            .find(|&(_, n)| {
+                n == p || bare && n.len() > p.len() && n[p.len()] == b'@' && n.starts_with(p)
+            })
+            .map(|(node, _)| node)
     }
 }
 
@@ -644,7 +746,7 @@ pub fn list_has_any(v: &[u8], wanted: &[&str]) -> bool {
     let mut i = 0;
     loop {
         let rest = &v[i.min(v.len())..];
-        let n = rest.iter().position(|&c| c == 0).unwrap_or(rest.len());
+        let n = nul_at(rest, 0).unwrap_or(rest.len());
         let piece = &rest[..n];
         if wanted.iter().any(|w| w.as_bytes() == piece) {
             return true;

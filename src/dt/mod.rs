@@ -267,12 +267,24 @@ impl<'a> BootInfo<'a> {
 /// (#address-cells, #size-cells) that `node` sets for its children.
 fn cells<'a>(node: &Node<'a>) -> Result<(u32, u32), DtError<'a>> {
     let [address, size] = node.props_of(["#address-cells", "#size-cells"]);
+    check_cells(node, raw_cells(address, size))
+}
+
+/// #address-cells and #size-cells as a node sets them (2 and 1 when absent or not one
+/// cell), not yet checked.
+fn raw_cells(address: Option<&[u8]>, size: Option<&[u8]>) -> (u32, u32) {
     let u32_of = |v: Option<&[u8]>| match v {
         Some(&[a, b, c, d]) => Some(u32::from_be_bytes([a, b, c, d])),
         _ => None,
     };
-    let address = u32_of(address).unwrap_or(2);
-    let size = u32_of(size).unwrap_or(1);
+    (u32_of(address).unwrap_or(2), u32_of(size).unwrap_or(1))
+}
+
+/// The cells `node` sets, when rxen reads them (1 or 2 each).
+fn check_cells<'a>(
+    node: &Node<'a>,
+    (address, size): (u32, u32),
+) -> Result<(u32, u32), DtError<'a>> {
     if !(1..=2).contains(&address) || !(1..=2).contains(&size) {
         return Err(DtError::BadCells {
             node: display_name(node),
@@ -284,10 +296,10 @@ fn cells<'a>(node: &Node<'a>) -> Result<(u32, u32), DtError<'a>> {
 }
 
 fn display_name<'a>(node: &Node<'a>) -> &'a str {
-    if node.name.is_empty() {
+    if node.name().is_empty() {
         "/"
     } else {
-        node.name
+        node.name()
     }
 }
 
@@ -375,18 +387,24 @@ pub fn translate<'a>(
     Ok(r)
 }
 
-/// Every `reg` range of `node` (whose ancestors are `chain`), translated.
+/// Every `reg` range of a node (named `name`, whose ancestors are `chain`, the parent
+/// last, setting `parent_cells`), translated.
 fn regs_of<'a>(
     chain: &[Node<'a>],
-    node: &Node<'a>,
+    name: &'a str,
+    reg: Option<&'a [u8]>,
+    parent_cells: (u32, u32),
     mut f: impl FnMut(PhysRange, u64) -> Result<(), DtError<'a>>,
 ) -> Result<(), DtError<'a>> {
-    let Some(reg) = node.prop("reg") else {
+    let Some(reg) = reg else {
         return Ok(());
     };
-    let parent = chain.last().copied().unwrap_or(*node);
-    for (a, s) in reg_pairs(reg, cells(&parent)?, node.name)? {
-        f(translate(chain, node.name, a, s)?, s)?;
+    let cells = match chain.last() {
+        Some(parent) => check_cells(parent, parent_cells)?,
+        None => parent_cells,
+    };
+    for (a, s) in reg_pairs(reg, cells, name)? {
+        f(translate(chain, name, a, s)?, s)?;
     }
     Ok(())
 }
@@ -394,9 +412,13 @@ fn regs_of<'a>(
 /// The properties `walk` reads for every node, in its one pass.
 #[derive(Clone, Copy)]
 struct Common<'a> {
+    name: &'a str,
     device_type: Option<&'a [u8]>,
     /// `compatible` (empty when absent).
     compatible: &'a [u8],
+    reg: Option<&'a [u8]>,
+    /// #address-cells and #size-cells of the parent, unchecked (see `regs_of`).
+    parent_cells: (u32, u32),
 }
 
 /// What `walk` calls for each node: (its ancestors, the node, its common properties).
@@ -421,20 +443,32 @@ fn name_is(name: &str, want: &str) -> bool {
 /// Call `f(ancestors, node, common)` for every available node of the tree, depth
 /// first, in one pass over the structure block; a disabled node's subtree is skipped
 /// (its children are not usable either). Returns the root's children `parse` needs.
+#[inline(never)]
 fn walk<'a>(fdt: &Fdt<'a>, f: &mut NodeVisitor<'a, '_>) -> Result<TopNodes<'a>, DtError<'a>> {
     let root = fdt.root();
     let mut chain = [root; fdt::MAX_DEPTH + 1];
+    // The cells each node of the chain sets for its children.
+    let mut cells = [(0u32, 0u32); fdt::MAX_DEPTH + 1];
+    let [a, s] = root.props_of(["#address-cells", "#size-cells"]);
+    cells[0] = raw_cells(a, s);
     let mut top = TopNodes::default();
     fdt.for_each_node(
-        ["status", "device_type", "compatible"],
-        |depth, node, [status, device_type, compatible]| {
+        [
+            "status",
+            "device_type",
+            "compatible",
+            "reg",
+            "#address-cells",
+            "#size-cells",
+        ],
+        |depth, node, name, &[status, device_type, compatible, reg, ac, sc]| {
             if depth == 1 {
                 for (slot, want) in [
                     (&mut top.chosen, "chosen"),
                     (&mut top.aliases, "aliases"),
                     (&mut top.reserved_memory, "reserved-memory"),
                 ] {
-                    if slot.is_none() && name_is(node.name, want) {
+                    if slot.is_none() && name_is(name, want) {
                         *slot = Some(node);
                     }
                 }
@@ -443,11 +477,15 @@ fn walk<'a>(fdt: &Fdt<'a>, f: &mut NodeVisitor<'a, '_>) -> Result<TopNodes<'a>, 
                 return Ok::<_, DtError<'a>>(false);
             }
             let common = Common {
+                name,
                 device_type,
                 compatible: compatible.unwrap_or(&[]),
+                reg,
+                parent_cells: cells[depth - 1],
             };
             f(&chain[..depth], &node, &common)?;
             chain[depth] = node;
+            cells[depth] = raw_cells(ac, sc);
             Ok(true)
         },
     )?;
@@ -458,7 +496,11 @@ fn string_prop<'a>(node: &Node<'a>, prop: &'a str) -> Result<Option<&'a str>, Dt
     node.prop_string(prop)
         .transpose()
         .map_err(|why| DtError::BadString {
-            node: if node.name.is_empty() { "/" } else { node.name },
+            node: if node.name().is_empty() {
+                "/"
+            } else {
+                node.name()
+            },
             prop,
             why,
         })
@@ -479,6 +521,7 @@ pub fn parse<'a>(
 
 /// `parse` into `info`, which must be `BootInfo::EMPTY` (setup fills its own where it
 /// lives: a `BootInfo` is about 2.5 KiB, and every move of one is a copy).
+#[inline(never)]
 pub fn parse_into<'a>(
     fdt: &Fdt<'a>,
     image: PhysRange,
@@ -495,14 +538,15 @@ pub fn parse_into<'a>(
     };
 
     // Memory banks and the devices rxen reads, anywhere in the tree.
-    let top = walk(fdt, &mut |chain, node, common| {
-        let under_reserved = chain.get(1).is_some_and(|n| n.name == "reserved-memory");
+    let top = walk(fdt, &mut |chain, _node, common| {
+        let under_reserved = chain.get(1).is_some_and(|n| n.name() == "reserved-memory");
+        let (name, reg, cells) = (common.name, common.reg, common.parent_cells);
         // What `prop_str("device_type") == Some("memory")` reads, without a copy.
         let memory = common
             .device_type
             .is_some_and(|v| v.starts_with(b"memory\0"));
         if memory && !under_reserved {
-            regs_of(chain, node, |bank, size| {
+            regs_of(chain, name, reg, cells, |bank, size| {
                 if size == 0 {
                     return Err(DtError::EmptyBank { bank });
                 }
@@ -529,7 +573,9 @@ pub fn parse_into<'a>(
                 Ok(())
             })?;
         } else if fdt::list_has_any(common.compatible, &DEVICE_COMPATIBLES) {
-            regs_of(chain, node, |regs, _| add_device(info, node.name, regs))?;
+            regs_of(chain, name, reg, cells, |regs, _| {
+                add_device(info, name, regs)
+            })?;
         }
         Ok(())
     })?;
@@ -548,10 +594,16 @@ pub fn parse_into<'a>(
     }
     if let Some(rm) = top.reserved_memory.filter(|n| n.is_available()) {
         let rchain = [root, rm];
-        for child in rm.children().filter(|c| c.is_available()) {
-            let no_map = child.prop("no-map").is_some();
-            regs_of(&rchain, &child, |range, _| {
-                add_reserved(info, child.name, range, no_map)
+        let [a, s] = rm.props_of(["#address-cells", "#size-cells"]);
+        let rm_cells = raw_cells(a, s);
+        for child in rm.children() {
+            let [status, reg, no_map] = child.props_of(["status", "reg", "no-map"]);
+            if !fdt::status_ok(status) {
+                continue;
+            }
+            let name = child.name();
+            regs_of(&rchain, name, reg, rm_cells, |range, _| {
+                add_reserved(info, name, range, no_map.is_some())
             })?;
         }
     }
