@@ -186,8 +186,9 @@ fn init_setup(dtb: u64, record: &BootMpuRecord) -> Boot {
     );
 
     let layout = Layout::get();
-    let (blob, dtb_range) = find_dtb(dtb);
-    let fdt = Fdt::new(blob).unwrap_or_else(|e| fatal("device tree", &e));
+    let dtb = find_dtb(dtb);
+    let dtb_range = dtb.range;
+    let fdt = Fdt::new(dtb.blob()).unwrap_or_else(|e| fatal("device tree", &e));
     // Filled where it lives: a BootInfo is large, and a returned one is copied.
     let mut info = dt::BootInfo::EMPTY;
     dt::parse_into(&fdt, layout.image(), dtb_range, pa_bits, &mut info)
@@ -263,11 +264,14 @@ fn init_setup(dtb: u64, record: &BootMpuRecord) -> Boot {
     );
     drop(probe);
 
-    Boot {
+    let boot = Boot {
         selftest: opts.selftest,
         bench_mpu: opts.bench_mpu,
         domains,
-    }
+    };
+    // Nothing read from the tree is used after this (domains copied what they keep).
+    dtb.release();
+    boot
 }
 
 /// Read /chosen/domU* and build the domains, before the RAM is mapped for rxen (a
@@ -348,17 +352,42 @@ fn map_ram_banks(info: &dt::BootInfo) {
     });
 }
 
-/// The device tree blob and its range: the one at x0, or the built-in one when x0 is
-/// 0 (the FVP leaves x0 at 0; a loader that passes a pointer must pass a valid blob).
+/// The device tree setup reads. The blob is borrowed from this value, so it cannot
+/// outlive `release`, which unmaps the tree's MPU region once setup is done with it.
+struct Dtb {
+    range: PhysRange,
+    /// The region mapping it (a tree passed in x0); None for the built-in tree (rodata).
+    mapped: Option<PhysRange>,
+}
+
+impl Dtb {
+    fn blob(&self) -> &[u8] {
+        // SAFETY: `range` is the blob: either the built-in tree (in rodata, mapped for
+        // the run) or the tree at x0, mapped read-only by `find_dtb` until `release`,
+        // which takes `self` and so ends every borrow of this slice first.
+        unsafe {
+            core::slice::from_raw_parts(self.range.start as *const u8, self.range.size() as usize)
+        }
+    }
+
+    /// Unmap the tree (setup has copied out what must survive: domain names).
+    #[link_section = ".init.text"]
+    fn release(self) {
+        if let Some(r) = self.mapped {
+            live::with(|m| m.unmap(r)).unwrap_or_else(|e| fatal("device tree", &e));
+        }
+    }
+}
+
 #[link_section = ".init.text"]
-fn find_dtb(x0: u64) -> (&'static [u8], PhysRange) {
+fn find_dtb(x0: u64) -> Dtb {
     if x0 == 0 {
         let b: &'static [u8] = &BUILTIN_DTB.0;
         info!("device tree: x0 is 0, using the built-in FVP BaseR tree");
-        return (
-            b,
-            PhysRange::new(b.as_ptr() as u64, b.as_ptr() as u64 + b.len() as u64),
-        );
+        return Dtb {
+            range: PhysRange::new(b.as_ptr() as u64, b.as_ptr() as u64 + b.len() as u64),
+            mapped: None,
+        };
     }
     if !x0.is_multiple_of(8) {
         fatal(
@@ -387,9 +416,8 @@ fn find_dtb(x0: u64) -> (&'static [u8], PhysRange) {
     let range = PhysRange::new(x0, x0 + total).page_aligned();
     live::with(|m| m.map(range, Attrs::RODATA)).unwrap_or_else(|e| fatal("device tree", &e));
     info!("device tree: {total} bytes at {x0:#x}");
-    // SAFETY: the whole blob is now mapped read-only and stays mapped for the run.
-    (
-        unsafe { core::slice::from_raw_parts(x0 as *const u8, total as usize) },
-        PhysRange::new(x0, x0 + total),
-    )
+    Dtb {
+        range: PhysRange::new(x0, x0 + total),
+        mapped: Some(range),
+    }
 }
