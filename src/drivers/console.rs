@@ -11,7 +11,11 @@ use spin::mutex::SpinMutex;
 
 use crate::platform::{UART_BAUD, UART_CLOCK_HZ};
 
-static CONSOLE: SpinMutex<Option<Uart<'static>>> = SpinMutex::new(None);
+/// The UART, and whether its FIFOs are on (`enable` succeeded: it sets LCR_H.FEN).
+static CONSOLE: SpinMutex<Option<(Uart<'static>, bool)>> = SpinMutex::new(None);
+
+/// Bytes the PL011 transmit FIFO holds when FIFOs are on (16; 32 from r1p5).
+const TX_FIFO_DEPTH: usize = 16;
 
 /// Use the PL011 at `base` (already mapped) as the console, at 115200 8N1.
 ///
@@ -28,31 +32,67 @@ pub unsafe fn init(base: u64) {
         parity: Parity::None,
         stop_bits: StopBits::One,
     };
-    // 115200 at 24 MHz always has a divisor; on error the UART keeps its settings.
-    let _ = uart.enable(config, UART_BAUD, UART_CLOCK_HZ);
-    *CONSOLE.lock() = Some(uart);
+    // 115200 at 24 MHz always has a divisor; on error the UART keeps its settings
+    // (and its FIFOs may be off: the writer then waits for room byte by byte).
+    let fifo = uart.enable(config, UART_BAUD, UART_CLOCK_HZ).is_ok();
+    *CONSOLE.lock() = Some((uart, fifo));
 }
 
-/// Writes to the console, turning `\n` into `\r\n`.
-pub struct ConsoleWriter<'a>(&'a mut Uart<'static>);
+/// Room in the transmit FIFO, waiting until there is some: the whole FIFO when it is
+/// empty (TXFE, FIFOs on), else one byte when it is not full (TXFF clear).
+fn tx_room(uart: &Uart<'_>, fifo: bool) -> usize {
+    loop {
+        if fifo && uart.is_tx_fifo_empty() {
+            return TX_FIFO_DEPTH;
+        }
+        if !uart.is_tx_fifo_full() {
+            return 1;
+        }
+    }
+}
 
-impl ConsoleWriter<'_> {
-    fn put(&mut self, b: u8) {
-        // Wait until there is room in the TX FIFO.
-        while self.0.is_tx_fifo_full() {}
-        self.0.write_word(b);
+/// Writes to the console, turning `\n` into `\r\n`. It borrows the console's slot
+/// for as long as it lives, and knows how much room the FIFO had left, so the flags
+/// are read once per FIFO's worth of bytes rather than once per byte.
+pub struct ConsoleWriter<'a> {
+    slot: &'a mut Option<(Uart<'static>, bool)>,
+    room: usize,
+}
+
+impl<'a> ConsoleWriter<'a> {
+    fn new(slot: &'a mut Option<(Uart<'static>, bool)>) -> Self {
+        Self { slot, room: 0 }
+    }
+
+    fn put_bytes(&mut self, s: &[u8]) {
+        // The UART is moved into a local for the loop: through a reference, its
+        // register pointer would be reloaded after every store.
+        let Some((mut uart, fifo)) = self.slot.take() else {
+            return;
+        };
+        let mut room = self.room;
+        for &b in s {
+            if b == b'\n' {
+                if room == 0 {
+                    room = tx_room(&uart, fifo);
+                }
+                uart.write_word(b'\r');
+                room -= 1;
+            }
+            if room == 0 {
+                room = tx_room(&uart, fifo);
+            }
+            uart.write_word(b);
+            room -= 1;
+        }
+        self.room = room;
+        *self.slot = Some((uart, fifo));
     }
 }
 
 impl Write for ConsoleWriter<'_> {
     fn write_str(&mut self, s: &str) -> fmt::Result {
-        // One pass, byte by byte (the UART takes bytes one at a time anyway).
-        for &b in s.as_bytes() {
-            if b == b'\n' {
-                self.put(b'\r');
-            }
-            self.put(b);
-        }
+        self.put_bytes(s.as_bytes());
         Ok(())
     }
 }
@@ -82,10 +122,7 @@ pub struct Emergency;
 
 impl Write for Emergency {
     fn write_str(&mut self, s: &str) -> fmt::Result {
-        match CONSOLE.lock().as_mut() {
-            Some(uart) => ConsoleWriter(uart).write_str(s),
-            None => Ok(()),
-        }
+        ConsoleWriter::new(&mut CONSOLE.lock()).write_str(s)
     }
 }
 
@@ -148,6 +185,7 @@ impl Held {
     /// Print the held lines at `level` or more severe, and stop holding.
     fn release(&mut self, level: log::LevelFilter) {
         let mut console = CONSOLE.lock();
+        let mut w = ConsoleWriter::new(&mut console);
         let mut at = 0;
         while at + 3 <= self.len {
             let lvl = self.buf[at] as usize;
@@ -155,15 +193,7 @@ impl Held {
             let text = &self.buf[at + 3..at + 3 + n];
             at += 3 + n;
             if lvl <= level as usize {
-                if let Some(uart) = console.as_mut() {
-                    let mut w = ConsoleWriter(uart);
-                    for &b in text {
-                        if b == b'\n' {
-                            w.put(b'\r');
-                        }
-                        w.put(b);
-                    }
-                }
+                w.put_bytes(text);
             }
         }
         self.len = 0;
@@ -201,9 +231,7 @@ impl log::Log for Logger {
                 }
             }
         }
-        if let Some(uart) = CONSOLE.lock().as_mut() {
-            let _ = writeln!(ConsoleWriter(uart), "{tag}{}", record.args());
-        }
+        let _ = writeln!(ConsoleWriter::new(&mut CONSOLE.lock()), "{tag}{}", record.args());
     }
 
     fn flush(&self) {}

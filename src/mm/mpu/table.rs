@@ -356,15 +356,20 @@ impl fmt::Display for MpuTable {
             self.used_count(),
             self.count
         )?;
+        use crate::numfmt::{dec, hex};
         for (i, r) in self.iter() {
-            write!(
-                f,
-                "  #{i:<3} {:#012x}..{:#012x}  {}  refcount {}",
-                r.range.start,
-                r.range.end - 1,
-                r.attrs,
-                r.refcount
-            )?;
+            // "  #{i:<3} {:#012x}..{:#012x}  {attrs}  refcount {}", the numbers without
+            // core::fmt's padding code (this dump is most of the boot log).
+            f.write_str("  #")?;
+            dec(f, i.into(), 3)?;
+            f.write_str(" ")?;
+            hex(f, r.range.start, 12)?;
+            f.write_str("..")?;
+            hex(f, r.range.end - 1, 12)?;
+            f.write_str("  ")?;
+            fmt::Display::fmt(&r.attrs, f)?;
+            f.write_str("  refcount ")?;
+            dec(f, r.refcount.into(), 0)?;
             match self.owner(i) {
                 Owner::Hypervisor => writeln!(f)?,
                 d => writeln!(f, "  {d} (EL1)")?,
