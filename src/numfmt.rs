@@ -8,18 +8,19 @@ use core::fmt::{self, Write};
 /// `{:#0width$x}` of `v`: "0x" and at least `width - 2` hex digits (as `{:#x}` when
 /// `width` is 0), for `width` up to 18 (16 digits; wider is printed as 18).
 pub fn hex(w: &mut impl Write, v: u64, width: usize) -> fmt::Result {
-    let mut buf = [b'0'; 2 + 16];
-    buf[1] = b'x';
-    let mut digits = 1;
-    while digits < 16 && v >> (4 * digits) != 0 {
-        digits += 1;
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut buf = [0u8; 2 + 16];
+    let used = (64 - (v | 1).leading_zeros() as usize).div_ceil(4);
+    let digits = used.max(width.saturating_sub(2)).min(16);
+    let (mut x, mut p) = (v, buf.len());
+    for _ in 0..digits {
+        p -= 1;
+        buf[p] = DIGITS[(x & 0xf) as usize];
+        x >>= 4;
     }
-    let digits = digits.max(width.saturating_sub(2)).min(16);
-    for i in 0..digits {
-        let d = ((v >> (4 * i)) & 0xf) as u8;
-        buf[2 + digits - 1 - i] = if d < 10 { b'0' + d } else { b'a' + d - 10 };
-    }
-    w.write_str(as_str(&buf[..2 + digits]))
+    buf[p - 2] = b'0';
+    buf[p - 1] = b'x';
+    w.write_str(as_str(&buf[p - 2..]))
 }
 
 /// `{}` of `v`, left-aligned in `width` columns (`{:<width$}`).
@@ -42,9 +43,12 @@ pub fn dec(w: &mut impl Write, v: u64, width: usize) -> fmt::Result {
     Ok(())
 }
 
-/// The buffers above hold ASCII digits, 'x' and spaces only.
+/// The buffers above, which hold ASCII digits, 'x' and spaces only.
 fn as_str(b: &[u8]) -> &str {
-    core::str::from_utf8(b).unwrap_or("?")
+    debug_assert!(b.is_ascii());
+    // SAFETY: `hex` and `dec` fill these bytes from "0123456789abcdefx " only (ASCII,
+    // so UTF-8); checking it again is what this module exists to avoid.
+    unsafe { core::str::from_utf8_unchecked(b) }
 }
 
 #[cfg(test)]
