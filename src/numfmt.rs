@@ -59,7 +59,18 @@ mod tests {
 
     #[test]
     fn hex_and_dec_print_what_core_fmt_prints() {
-        for v in [0u64, 1, 9, 0xa, 0xf, 0x10, 0x1000, 0x9c09_0000, 0x7f_ffff_ffff, u64::MAX] {
+        for v in [
+            0u64,
+            1,
+            9,
+            0xa,
+            0xf,
+            0x10,
+            0x1000,
+            0x9c09_0000,
+            0x7f_ffff_ffff,
+            u64::MAX,
+        ] {
             for width in [0usize, 3, 12, 18, 20] {
                 let mut s = String::new();
                 hex(&mut s, v, width).unwrap();

@@ -231,7 +231,11 @@ impl log::Log for Logger {
                 }
             }
         }
-        let _ = writeln!(ConsoleWriter::new(&mut CONSOLE.lock()), "{tag}{}", record.args());
+        let _ = writeln!(
+            ConsoleWriter::new(&mut CONSOLE.lock()),
+            "{tag}{}",
+            record.args()
+        );
     }
 
     fn flush(&self) {}
