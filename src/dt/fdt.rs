@@ -725,14 +725,21 @@ impl<'a> Node<'a> {
     /// The child named `part`, or whose name is `part` and a unit address
     /// (`memory` matches `memory@0`) when `part` has none.
     pub fn child(&self, part: &str) -> Option<Node<'a>> {
-        let p = part.as_bytes();
-        let bare = !p.contains(&b'@');
         self.named_children()
-            .find(|&(_, n)| {
-                n == p || bare && n.len() > p.len() && n[p.len()] == b'@' && n.starts_with(p)
-            })
+            .find(|&(_, n)| component_bytes_is(n, part))
             .map(|(node, _)| node)
     }
+}
+
+/// Whether a node named `name` is what the path component `part` names (as `find`
+/// reads paths): `part` itself, or `part` with a unit address when `part` has none.
+pub fn component_is(name: &str, part: &str) -> bool {
+    component_bytes_is(name.as_bytes(), part)
+}
+
+fn component_bytes_is(n: &[u8], part: &str) -> bool {
+    let p = part.as_bytes();
+    n == p || !p.contains(&b'@') && n.len() > p.len() && n[p.len()] == b'@' && n.starts_with(p)
 }
 
 /// Whether a string-list value (`compatible`) contains `s`.

@@ -432,6 +432,11 @@ struct TopNodes<'a> {
     chosen: Option<Node<'a>>,
     aliases: Option<Node<'a>>,
     reserved_memory: Option<Node<'a>>,
+    /// `console_path`, when `walk` could read it early (see there).
+    console_path: Option<Option<(&'a str, &'a str)>>,
+    /// The console when it is a child of the root, with its absolute path (see
+    /// `walk`): `read_console` then needs no second search.
+    console: Option<(&'a str, Node<'a>)>,
 }
 
 /// Whether a node name is `want`, or `want` with a unit address.
@@ -452,6 +457,11 @@ fn walk<'a>(fdt: &Fdt<'a>, f: &mut NodeVisitor<'a, '_>) -> Result<TopNodes<'a>, 
     let [a, s] = root.props_of(["#address-cells", "#size-cells"]);
     cells[0] = raw_cells(a, s);
     let mut top = TopNodes::default();
+    // The console's path, once /chosen (and /aliases, for an alias) are read: set
+    // only when they were the first children of the root, so that no earlier child
+    // could be the one `find_with_ancestors` returns (it takes the first match).
+    let mut console_want: Option<(&'a str, &'a str)> = None;
+    let mut depth1_seen = 0usize;
     fdt.for_each_node(
         [
             "status",
@@ -463,6 +473,11 @@ fn walk<'a>(fdt: &Fdt<'a>, f: &mut NodeVisitor<'a, '_>) -> Result<TopNodes<'a>, 
         ],
         |depth, node, name, &[status, device_type, compatible, reg, ac, sc]| {
             if depth == 1 {
+                if let Some((full, part)) = console_want {
+                    if top.console.is_none() && fdt::component_is(name, part) {
+                        top.console = Some((full, node));
+                    }
+                }
                 for (slot, want) in [
                     (&mut top.chosen, "chosen"),
                     (&mut top.aliases, "aliases"),
@@ -471,6 +486,29 @@ fn walk<'a>(fdt: &Fdt<'a>, f: &mut NodeVisitor<'a, '_>) -> Result<TopNodes<'a>, 
                     if slot.is_none() && name_is(name, want) {
                         *slot = Some(node);
                     }
+                }
+                depth1_seen += 1;
+                let early =
+                    depth1_seen == top.chosen.is_some() as usize + top.aliases.is_some() as usize;
+                if let (true, None, Some(chosen)) = (early, top.console_path, top.chosen) {
+                    // An error is left for `read_console` to report, in its turn.
+                    top.console_path = console_path(&chosen, top.aliases).ok();
+                    // An alias not yet resolvable: try again once /aliases is read.
+                    if matches!(top.console_path, Some(Some((_, full))) if !full.starts_with('/'))
+                        && top.aliases.is_none()
+                    {
+                        top.console_path = None;
+                    }
+                    console_want = top.console_path.flatten().and_then(|(_, full)| {
+                        let part = full.strip_prefix('/')?;
+                        let seen = [top.chosen, top.aliases];
+                        let one = !part.is_empty() && !part.contains('/');
+                        let before = seen
+                            .iter()
+                            .flatten()
+                            .any(|n| fdt::component_is(n.name(), part));
+                        (one && !before).then_some((full, part))
+                    });
                 }
             }
             if !fdt::status_ok(status) || depth > fdt::MAX_DEPTH {
@@ -648,7 +686,14 @@ pub fn parse_into<'a>(
     check_reserved(info, "image", image, false)?;
     check_reserved(info, "device tree", dtb, true)?;
 
-    read_console(fdt, &chosen, top.aliases, info)?;
+    read_console(
+        fdt,
+        &chosen,
+        top.aliases,
+        top.console_path,
+        top.console,
+        info,
+    )?;
 
     for d in info.devices() {
         if let Some(b) = info.banks().iter().find(|b| b.reg.overlaps(&d.regs)) {
@@ -747,18 +792,19 @@ fn read_cmdline<'a>(chosen: &Node<'a>, info: &mut BootInfo<'a>) -> Result<(), Dt
 /// path, options after ':' ignored. An empty one is treated as absent. A console that
 /// is disabled (or under a disabled bus) is left unused and reported in
 /// `disabled_console`, as Xen does (it warns and goes on without that UART).
-fn read_console<'a>(
-    fdt: &Fdt<'a>,
+/// The console `stdout-path` (or `linux,stdout-path`) names: (the path as written,
+/// options after ':' dropped; the absolute path, an alias resolved). None when absent
+/// or empty.
+fn console_path<'a>(
     chosen: &Node<'a>,
     aliases: Option<Node<'a>>,
-    info: &mut BootInfo<'a>,
-) -> Result<(), DtError<'a>> {
+) -> Result<Option<(&'a str, &'a str)>, DtError<'a>> {
     let stdout = match string_prop(chosen, "stdout-path")? {
         Some(s) => Some(s),
         None => string_prop(chosen, "linux,stdout-path")?,
     };
     let Some(stdout) = stdout.filter(|s| !s.is_empty()) else {
-        return Ok(());
+        return Ok(None);
     };
     let path = stdout.split(':').next().unwrap_or(stdout);
     // An alias first, then an absolute path.
@@ -767,22 +813,43 @@ fn read_console<'a>(
     } else {
         aliases.and_then(|a| a.prop_str(path)).unwrap_or(path)
     };
+    Ok(Some((path, full)))
+}
+
+fn read_console<'a>(
+    fdt: &Fdt<'a>,
+    chosen: &Node<'a>,
+    aliases: Option<Node<'a>>,
+    early: Option<Option<(&'a str, &'a str)>>,
+    console: Option<(&'a str, Node<'a>)>,
+    info: &mut BootInfo<'a>,
+) -> Result<(), DtError<'a>> {
+    let computed = match early {
+        Some(p) => p,
+        None => console_path(chosen, aliases)?,
+    };
+    let Some((path, full)) = computed else {
+        return Ok(());
+    };
     let mut chain = [fdt.root(); fdt::MAX_DEPTH + 1];
-    let (node, n) = fdt
-        .find_with_ancestors(full, &mut chain)
+    let found = match console {
+        // `walk` found it as `find_with_ancestors` would (a child of the root).
+        Some((at, node)) if at == full => Some((node, 1)),
+        _ => fdt.find_with_ancestors(full, &mut chain),
+    };
+    let (node, n) = found
         .filter(|_| full.starts_with('/'))
         .ok_or(DtError::StdoutMissing { path })?;
     let chain = &chain[..n];
-    if !node.is_available() || chain.iter().any(|a| !a.is_available()) {
+    let [status, compatible, reg] = node.props_of(["status", "compatible", "reg"]);
+    if !fdt::status_ok(status) || chain.iter().any(|a| !a.is_available()) {
         info.disabled_console = Some(full);
         return Ok(());
     }
-    if !node.has_str("compatible", "arm,pl011") {
+    if !compatible.is_some_and(|c| fdt::list_has(c, "arm,pl011")) {
         return Err(DtError::ConsoleNotPl011 { path: full });
     }
-    let reg = node
-        .prop("reg")
-        .ok_or(DtError::ConsoleNotPl011 { path: full })?;
+    let reg = reg.ok_or(DtError::ConsoleNotPl011 { path: full })?;
     let parent = chain.last().copied().unwrap_or(node);
     let (a, s) = reg_pairs(reg, cells(&parent)?, full)?
         .next()
