@@ -4,9 +4,9 @@
  *
  * It owns: parking secondary cores, refusing any EL but EL2, programming the boot MPU
  * regions (recorded in boot_mpu_record for Rust to rebuild its mirror), enabling the
- * MPU with no background region, zeroing bss, the boot stack and VBAR_EL2. It must not
- * touch memory outside the image and the early UART, and must not rely on unaligned
- * accesses (they fault while the MPU is off).
+ * MPU with no background region, zeroing bss (all but the boot stack), the boot stack
+ * and VBAR_EL2. It must not touch memory outside the image and the early UART, and
+ * must not rely on unaligned accesses (they fault while the MPU is off).
  *
  * Included by src/arch/head.rs with global_asm!; the brace-named operands are constants from
  * Rust (one definition each: MAIR layout, region encodings, the UART base).
@@ -122,11 +122,20 @@ _start:
     msr     sctlr_el2, x1
     isb
 
-    /* Zero bss (4 KiB aligned at both ends; the boot stack lives there). */
-    adr_l   x1, __bss_start
+    /*
+     * Zero bss from __bss_zero_start: the boot stack (.bss.stack, first in bss) is
+     * left as it is, a stack needs no zeroing. 64 bytes a step (xen.ld checks the
+     * size is a multiple of 64); the loop also stops on an empty range.
+     */
+    adr_l   x1, __bss_zero_start
     adr_l   x2, __bss_end
-2:  stp     xzr, xzr, [x1], #16
-    cmp     x1, x2
+    b       7f
+2:  stp     xzr, xzr, [x1]
+    stp     xzr, xzr, [x1, #16]
+    stp     xzr, xzr, [x1, #32]
+    stp     xzr, xzr, [x1, #48]
+    add     x1, x1, #64
+7:  cmp     x1, x2
     b.lo    2b
 
     adr_l   x1, boot_stack_top

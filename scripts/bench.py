@@ -63,6 +63,24 @@ def profile(bootargs, symbols):
     return counts, total, st
 
 
+def profile_top(n):
+    """The n functions with the most instructions of their own in a default boot
+    (r82sim --profile-report, as `make profile`): name -> self instructions."""
+    report = os.path.join(ROOT, "build", "bench-profile.txt")
+    r = run([SIM, IMAGE, "--profile-report", report, "--uart", os.devnull])
+    if r.returncode != 0:
+        sys.exit(f"bench: r82sim exited {r.returncode}:\n{r.stderr}")
+    top = {}
+    with open(report) as f:
+        for line in f:
+            parts = line.split(None, 5)
+            if len(parts) == 6 and parts[0].isdigit():
+                top[parts[5].strip()] = int(parts[0])
+                if len(top) == n:
+                    break
+    return top
+
+
 def regions_after_head():
     r = run([SIM, IMAGE, "--max-insns", "100000000"])
     m = re.search(r"boot head mapped (\d+) EL2 MPU regions of (\d+)", r.stdout)
@@ -231,8 +249,11 @@ def measure():
     syms = ["_start", "start_xen", "free_init_memory", "setup_complete"]
     counts, total, st = profile("", syms)
     after_free = sum(1 for r in st["mpu"]["regions"] if r["enabled"])
+    # The run has no domains: at its end every region in use is rxen's (EL2-only).
+    hyp_after = sum(1 for r in st["mpu"]["regions"] if r["enabled"] and not r["el1_access"])
     res["mpu_regions"] = {"implemented": implemented, "after_boot_head": head,
-                          "after_free_init_memory": after_free}
+                          "after_free_init_memory": after_free,
+                          "hypervisor_after_setup": hyp_after}
     res["boot_instructions"] = {
         "reset_to_rust_entry": counts["start_xen"] - counts["_start"],
         "rust_entry_to_free_init_memory": counts["free_init_memory"] - counts["start_xen"],
@@ -248,6 +269,9 @@ def measure():
     res["boot_instructions"]["reset_to_end_of_setup_loglevel_warn"] = warn["setup_complete"]
     res["guest_instructions"] = guest_figures()
     res["guest_instructions"].update(interrupt_entry())
+    res["boot_instructions"]["rust_entry_to_free_init_memory_loglevel_warn"] = (
+        warn["free_init_memory"] - warn["start_xen"])
+    res["boot_profile_top"] = profile_top(5)
     res["sim_speed"] = sim_speed()
     res["host_mpu_ns_per_op"] = criterion()
     return res

@@ -15,6 +15,7 @@ pub mod esr;
 #[cfg(any(test, feature = "fake-hw"))]
 pub mod fuzzing;
 pub mod mm;
+pub mod numfmt;
 pub mod platform;
 
 // The firmware proper: hardware access, console and boot flow. Built only for the

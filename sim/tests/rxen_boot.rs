@@ -123,6 +123,45 @@ fn boots_to_a_clean_exit_and_frees_init_memory() {
 }
 
 #[test]
+fn the_device_tree_is_unmapped_once_setup_is_done() {
+    let (m, o) = boot("");
+    let out = m.console_text();
+    assert_eq!(o.status, 0, "{out}");
+    let regions = enabled_regions(&m);
+    // Text, rodata, data, bss, UART and heap, plus the GIC's distributor and
+    // redistributors (device memory): the tree's region is gone.
+    assert_eq!(regions.len(), 8, "{regions:x?}");
+    let gic: Vec<_> = regions.iter().filter(|r| r.0 >= 0xaf00_0000).collect();
+    assert_eq!(gic.len(), 2, "{regions:x?}");
+    let dtb = r82sim::machine::DTB_ADDR;
+    assert!(
+        regions.iter().all(|&(b, l, _, _)| dtb < b || dtb > l),
+        "a region still covers the device tree at {dtb:#x}: {regions:x?}"
+    );
+}
+
+#[test]
+fn the_log_level_applies_from_the_first_line() {
+    let (m, o) = boot("rxen.loglevel=warn");
+    let out = m.console_text();
+    assert_eq!(o.status, 0, "{out}");
+    // Nothing at info level, not even what was logged before the command line was read.
+    assert!(!out.contains("(XEN) rxen v"), "{out}");
+    assert!(!out.contains("boot head mapped"), "{out}");
+    assert!(!out.contains("setup done"), "{out}");
+    // A command line refused before the level is known: the held lines come out at the
+    // default level, before the error.
+    let (m, o) = boot("rxen.loglevel=loud");
+    let out = m.console_text();
+    assert_eq!(o.status, 1, "{out}");
+    let banner = out.find("(XEN) rxen v").expect("banner");
+    let error = out
+        .find("ERROR: bootargs: bootargs: unknown log level \"loud\"")
+        .expect("error");
+    assert!(banner < error, "{out}");
+}
+
+#[test]
 fn boot_is_deterministic() {
     let (a, oa) = boot("");
     let (b, ob) = boot("");

@@ -7,6 +7,7 @@ pub mod cache;
 pub mod gic;
 pub mod head;
 pub mod layout;
+pub mod mem;
 pub mod mpu;
 pub mod semihosting;
 pub mod traps;

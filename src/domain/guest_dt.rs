@@ -138,7 +138,8 @@ mod tests {
 
     #[test]
     fn the_guest_tree_describes_memory_cpus_console_and_xen() {
-        let mut buf = [0u8; GUEST_DT_MAX];
+        // On the heap: 8-byte aligned, as the reader requires of a blob.
+        let mut buf = std::vec![0u8; GUEST_DT_MAX];
         let n = build(&domain(), &mut buf).unwrap();
         let fdt = Fdt::new(&buf[..n]).unwrap();
         let mem = fdt.find("/memory@20000000").unwrap();

@@ -11,7 +11,11 @@ use spin::mutex::SpinMutex;
 
 use crate::platform::{UART_BAUD, UART_CLOCK_HZ};
 
-static CONSOLE: SpinMutex<Option<Uart<'static>>> = SpinMutex::new(None);
+/// The UART, and whether its FIFOs are on (`enable` succeeded: it sets LCR_H.FEN).
+static CONSOLE: SpinMutex<Option<(Uart<'static>, bool)>> = SpinMutex::new(None);
+
+/// Bytes the PL011 transmit FIFO holds when FIFOs are on (16; 32 from r1p5).
+const TX_FIFO_DEPTH: usize = 16;
 
 /// Use the PL011 at `base` (already mapped) as the console, at 115200 8N1.
 ///
@@ -28,32 +32,88 @@ pub unsafe fn init(base: u64) {
         parity: Parity::None,
         stop_bits: StopBits::One,
     };
-    // 115200 at 24 MHz always has a divisor; on error the UART keeps its settings.
-    let _ = uart.enable(config, UART_BAUD, UART_CLOCK_HZ);
-    *CONSOLE.lock() = Some(uart);
+    // 115200 at 24 MHz always has a divisor; on error the UART keeps its settings
+    // (and its FIFOs may be off: the writer then waits for room byte by byte).
+    let fifo = uart.enable(config, UART_BAUD, UART_CLOCK_HZ).is_ok();
+    *CONSOLE.lock() = Some((uart, fifo));
 }
 
-/// Writes to the console, turning `\n` into `\r\n`.
-pub struct ConsoleWriter<'a>(&'a mut Uart<'static>);
+/// Room in the transmit FIFO, waiting until there is some: the whole FIFO when it is
+/// empty (TXFE, FIFOs on), else one byte when it is not full (TXFF clear).
+fn tx_room(uart: &Uart<'_>, fifo: bool) -> usize {
+    loop {
+        if fifo && uart.is_tx_fifo_empty() {
+            return TX_FIFO_DEPTH;
+        }
+        if !uart.is_tx_fifo_full() {
+            return 1;
+        }
+    }
+}
+
+/// Writes to the console, turning `\n` into `\r\n`. It borrows the console's slot
+/// for as long as it lives, and knows how much room the FIFO had left, so the flags
+/// are read once per FIFO's worth of bytes rather than once per byte.
+pub struct ConsoleWriter<'a> {
+    slot: &'a mut Option<(Uart<'static>, bool)>,
+    room: usize,
+}
+
+impl<'a> ConsoleWriter<'a> {
+    fn new(slot: &'a mut Option<(Uart<'static>, bool)>) -> Self {
+        Self { slot, room: 0 }
+    }
+
+    fn put_bytes(&mut self, s: &[u8]) {
+        // The UART is moved into a local for the loop: through a reference, its
+        // register pointer would be reloaded after every store.
+        let Some((mut uart, fifo)) = self.slot.take() else {
+            return;
+        };
+        let mut room = self.room;
+        for &b in s {
+            if b == b'\n' {
+                if room == 0 {
+                    room = tx_room(&uart, fifo);
+                }
+                uart.write_word(b'\r');
+                room -= 1;
+            }
+            if room == 0 {
+                room = tx_room(&uart, fifo);
+            }
+            uart.write_word(b);
+            room -= 1;
+        }
+        self.room = room;
+        *self.slot = Some((uart, fifo));
+    }
+}
 
 impl Write for ConsoleWriter<'_> {
     fn write_str(&mut self, s: &str) -> fmt::Result {
-        for (i, line) in s.split('\n').enumerate() {
-            if i > 0 {
-                self.0.write_str("\r\n")?;
-            }
-            self.0.write_str(line)?;
-        }
+        self.put_bytes(s.as_bytes());
         Ok(())
     }
 }
 
-/// A writer for fatal paths: takes the console even if the interrupted code held it.
+/// A writer for fatal paths: takes the console even if the interrupted code held it,
+/// and first prints the log lines still held (at the default level, `Info`).
 pub fn emergency() -> Emergency {
+    if HELD.is_locked() {
+        // SAFETY: as for CONSOLE below: a fatal path never returns to the code that
+        // held the lock.
+        unsafe { HELD.force_unlock() };
+    }
     if CONSOLE.is_locked() {
         // SAFETY: only fatal paths call this, and they never return to the code that
         // held the lock, so no two writers ever run at once.
         unsafe { CONSOLE.force_unlock() };
+    }
+    let mut held = HELD.lock();
+    if held.holding {
+        held.release(log::LevelFilter::Info);
+        log::set_max_level(log::LevelFilter::Info);
     }
     Emergency
 }
@@ -62,10 +122,82 @@ pub struct Emergency;
 
 impl Write for Emergency {
     fn write_str(&mut self, s: &str) -> fmt::Result {
-        match CONSOLE.lock().as_mut() {
-            Some(uart) => ConsoleWriter(uart).write_str(s),
-            None => Ok(()),
+        ConsoleWriter::new(&mut CONSOLE.lock()).write_str(s)
+    }
+}
+
+/// Room for the lines logged before the level is known (the banner and a few more:
+/// about 300 bytes today).
+const HELD_BYTES: usize = 1024;
+
+/// Log lines held until the level is known: each is one level byte, a 16-bit
+/// length and the line as printed (tag and `\n` included).
+struct Held {
+    holding: bool,
+    len: usize,
+    buf: [u8; HELD_BYTES],
+}
+
+static HELD: SpinMutex<Held> = SpinMutex::new(Held {
+    holding: false,
+    len: 0,
+    buf: [0; HELD_BYTES],
+});
+
+/// Appends to the held buffer; fails (and leaves `len` as it was) when full.
+struct HeldWriter<'a> {
+    held: &'a mut Held,
+    at: usize,
+}
+
+impl Write for HeldWriter<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let end = self.at.checked_add(s.len()).ok_or(fmt::Error)?;
+        let dst = self.held.buf.get_mut(self.at..end).ok_or(fmt::Error)?;
+        dst.copy_from_slice(s.as_bytes());
+        self.at = end;
+        Ok(())
+    }
+}
+
+impl Held {
+    /// Keep one line; false when it does not fit.
+    fn push(&mut self, level: log::Level, line: fmt::Arguments) -> bool {
+        let start = self.len;
+        let mut w = HeldWriter {
+            held: self,
+            at: start + 3,
+        };
+        if w.write_fmt(line).is_err() {
+            return false;
         }
+        let end = w.at;
+        let n = end - start - 3;
+        if n > u16::MAX as usize {
+            return false;
+        }
+        self.buf[start] = level as u8;
+        self.buf[start + 1..start + 3].copy_from_slice(&(n as u16).to_le_bytes());
+        self.len = end;
+        true
+    }
+
+    /// Print the held lines at `level` or more severe, and stop holding.
+    fn release(&mut self, level: log::LevelFilter) {
+        let mut console = CONSOLE.lock();
+        let mut w = ConsoleWriter::new(&mut console);
+        let mut at = 0;
+        while at + 3 <= self.len {
+            let lvl = self.buf[at] as usize;
+            let n = u16::from_le_bytes([self.buf[at + 1], self.buf[at + 2]]) as usize;
+            let text = &self.buf[at + 3..at + 3 + n];
+            at += 3 + n;
+            if lvl <= level as usize {
+                w.put_bytes(text);
+            }
+        }
+        self.len = 0;
+        self.holding = false;
     }
 }
 
@@ -85,9 +217,25 @@ impl log::Log for Logger {
             log::Level::Warn => "(XEN) WARNING: ",
             _ => "(XEN) ",
         };
-        if let Some(uart) = CONSOLE.lock().as_mut() {
-            let _ = writeln!(ConsoleWriter(uart), "{tag}{}", record.args());
+        {
+            let mut held = HELD.lock();
+            if held.holding {
+                if held.push(record.level(), format_args!("{tag}{}\n", record.args())) {
+                    return;
+                }
+                // No room left: print what is held at the default level, then this.
+                held.release(log::LevelFilter::Info);
+                log::set_max_level(log::LevelFilter::Info);
+                if record.level() > log::Level::Info {
+                    return;
+                }
+            }
         }
+        let _ = writeln!(
+            ConsoleWriter::new(&mut CONSOLE.lock()),
+            "{tag}{}",
+            record.args()
+        );
     }
 
     fn flush(&self) {}
@@ -95,9 +243,21 @@ impl log::Log for Logger {
 
 static LOGGER: Logger = Logger;
 
-/// Route `log` to the console.
-pub fn init_logger(level: log::LevelFilter) {
-    // A second call keeps the first logger; only the level changes.
+/// Route `log` to the console, holding every line until `release_held` sets the
+/// level: the level read from the command line then applies from the first line.
+/// (A fatal path prints what is held through `emergency`.)
+pub fn init_logger() {
+    // A second call keeps the first logger.
     let _ = log::set_logger(&LOGGER);
+    HELD.lock().holding = true;
+    log::set_max_level(log::LevelFilter::Trace);
+}
+
+/// Set the log level, and print the held lines that it lets through.
+pub fn release_held(level: log::LevelFilter) {
+    let mut held = HELD.lock();
+    if held.holding {
+        held.release(level);
+    }
     log::set_max_level(level);
 }

@@ -67,7 +67,7 @@ fn cells_prop<'a>(node: &Node<'a>, name: &'a str, default: u32) -> Result<u32, D
         Some(_) => match node.prop_u32(name) {
             Some(v @ 1..=2) => Ok(v),
             _ => Err(DomainDtError::Malformed {
-                node: node.name,
+                node: node.name(),
                 prop: name,
                 rule: "1 or 2 cells",
             }),
@@ -94,14 +94,14 @@ fn str_prop<'a>(node: &Node<'a>, name: &'a str) -> Result<Option<&'a str>, Domai
         None => Ok(None),
         Some(v) => {
             let s = v.strip_suffix(&[0]).ok_or(DomainDtError::Malformed {
-                node: node.name,
+                node: node.name(),
                 prop: name,
                 rule: "a NUL-terminated string",
             })?;
             core::str::from_utf8(s)
                 .map(Some)
                 .map_err(|_| DomainDtError::Malformed {
-                    node: node.name,
+                    node: node.name(),
                     prop: name,
                     rule: "UTF-8 text",
                 })
@@ -111,7 +111,7 @@ fn str_prop<'a>(node: &Node<'a>, name: &'a str) -> Result<Option<&'a str>, Domai
 
 /// Read one `xen,domain` node.
 pub fn parse_domain<'a>(node: &Node<'a>, id: u16) -> Result<DomainConfig<'a>, DomainDtError<'a>> {
-    let name = node.name;
+    let name = node.name();
     if let Some((prop, _)) = node.props().find(|(p, _)| !DOMAIN_PROPS.contains(p)) {
         return Err(DomainDtError::Unsupported { node: name, prop });
     }
@@ -199,7 +199,7 @@ pub fn parse_domain<'a>(node: &Node<'a>, id: u16) -> Result<DomainConfig<'a>, Do
     let ac = cells_prop(node, "#address-cells", 2)?;
     let sc = cells_prop(node, "#size-cells", 1)?;
     for module in node.children() {
-        let mname = module.name;
+        let mname = module.name();
         if let Some((prop, _)) = module.props().find(|(p, _)| !MODULE_PROPS.contains(p)) {
             return Err(DomainDtError::Unsupported { node: name, prop });
         }

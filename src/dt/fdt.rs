@@ -52,6 +52,10 @@ pub enum FdtError {
     TooDeep,
     #[error("device tree: the memory reservation block at {off:#x} has no (0, 0) terminator within totalsize or more than {MAX_MEMRESERVE} entries")]
     BadMemReserve { off: u32 },
+    #[error(
+        "device tree: the blob at {addr:#x} is not 8-byte aligned (devicetree specification 5.1)"
+    )]
+    Misaligned { addr: usize },
 }
 
 /// Why a property is not one string.
@@ -70,11 +74,26 @@ fn be32(b: &[u8], off: usize) -> Option<u32> {
     Some(u32::from_be_bytes([s[0], s[1], s[2], s[3]]))
 }
 
+/// The offset of the first NUL in `b` at or after `from`. Four bytes a step: a word
+/// holds a zero byte exactly when `(x - 0x01010101) & !x & 0x80808080` is not 0, and
+/// its lowest set bit (little-endian order) marks the first zero byte.
+fn nul_at(b: &[u8], from: usize) -> Option<usize> {
+    let mut i = from;
+    while let Some(w) = b.get(i..i.wrapping_add(4)) {
+        let x = u32::from_le_bytes([w[0], w[1], w[2], w[3]]);
+        let zero = x.wrapping_sub(0x0101_0101) & !x & 0x8080_8080;
+        if zero != 0 {
+            return Some(i + (zero.trailing_zeros() / 8) as usize);
+        }
+        i += 4;
+    }
+    b.get(i..)?.iter().position(|&c| c == 0).map(|n| i + n)
+}
+
 /// A NUL-terminated UTF-8 string at `off` in `b`, and the offset after its NUL.
 fn cstr(b: &[u8], off: usize) -> Option<(&str, usize)> {
-    let rest = b.get(off..)?;
-    let n = rest.iter().position(|&c| c == 0)?;
-    Some((str::from_utf8(&rest[..n]).ok()?, off + n + 1))
+    let n = nul_at(b, off)?;
+    Some((str::from_utf8(b.get(off..n)?).ok()?, n + 1))
 }
 
 const fn align4(x: usize) -> usize {
@@ -83,30 +102,218 @@ const fn align4(x: usize) -> usize {
 
 #[derive(Clone, Copy)]
 pub struct Fdt<'a> {
-    structs: &'a [u8],
-    /// Offset of the structure block in the blob, for error messages.
-    struct_off: usize,
-    strings: &'a [u8],
+    /// The whole blob, 8-byte aligned in memory (checked by `new`).
+    blob: &'a [u8],
+    tree: Tree<'a>,
     /// The /memreserve/ entries, without the (0, 0) terminator.
     rsvmap: &'a [u8],
     total: usize,
     version: u32,
 }
 
-/// One step of a walk through the structure block.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Token<'a> {
-    Begin(&'a str),
-    Prop(&'a str, &'a [u8]),
-    End,
+/// The structure and strings blocks of a blob that `Fdt::new` validated. Only
+/// `Fdt::new` makes one, after `validate` walked every token reachable from offset 0
+/// and checked that each node name and each property name is NUL-terminated UTF-8:
+/// that check is what lets the readers below skip UTF-8 validation (the bytes are
+/// borrowed immutably for `'a`, so they cannot change after the check).
+/// The structure block starts 4-byte aligned in memory (checked by `Fdt::new`), so
+/// tokens are read one aligned load each (`Tree::word`).
+#[derive(Clone, Copy)]
+struct Tree<'a> {
+    structs: &'a [u8],
+    strings: &'a [u8],
 }
 
-/// A node, by the offset of its BEGIN_NODE token.
+/// One step of a walk through the structure block. A property's name stays an offset
+/// into the strings block until someone asks for it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Token<'a> {
+    /// A node, with its name's bytes (without the NUL).
+    Begin(&'a [u8]),
+    Prop {
+        nameoff: u32,
+        value: &'a [u8],
+    },
+    End,
+    Nop,
+    /// FDT_END.
+    Finish,
+}
+
+/// The token at `off` (a multiple of 4, as every token offset is) of a structure
+/// block, and the offset of the next one; `None` when it does not fit the block or is
+/// unknown. The one decoder for both the validating walk and the readers of a
+/// validated tree, so both see the same offsets.
+#[inline(always)]
+fn token<'a>(t: &Tree<'a>, off: usize) -> Option<(Token<'a>, usize)> {
+    let w = off / 4;
+    let word = |i: usize| t.word(w + i).map(u32::from_be);
+    match word(0)? {
+        BEGIN_NODE => {
+            let start = off + 4;
+            let nul = name_end(t, w + 1)?;
+            Some((Token::Begin(t.structs.get(start..nul)?), align4(nul + 1)))
+        }
+        END_NODE => Some((Token::End, off + 4)),
+        PROP => {
+            let len = word(1)? as usize;
+            let nameoff = word(2)?;
+            let end = (off + 12).checked_add(len)?;
+            let value = t.structs.get(off + 12..end)?;
+            Some((Token::Prop { nameoff, value }, align4(end)))
+        }
+        NOP => Some((Token::Nop, off + 4)),
+        END => Some((Token::Finish, off + 4)),
+        _ => None,
+    }
+}
+
+/// The offset after the END_NODE closing the node whose BEGIN_NODE is at `off`.
+fn skip_node(t: &Tree<'_>, off: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut w = off / 4;
+    loop {
+        match u32::from_be(t.word(w)?) {
+            BEGIN_NODE => {
+                depth += 1;
+                w = name_end(t, w + 1)? / 4 + 1;
+            }
+            END_NODE => {
+                depth = depth.checked_sub(1)?;
+                w += 1;
+                if depth == 0 {
+                    return Some(w * 4);
+                }
+            }
+            PROP => {
+                let len = u32::from_be(t.word(w + 1)?) as usize;
+                w += 3 + len.div_ceil(4);
+            }
+            NOP => w += 1,
+            _ => return None,
+        }
+    }
+}
+
+/// The byte offset of the NUL ending a node name that starts at word `w`: a word
+/// at a time (see `nul_at`), then byte by byte in a block that does not end on a
+/// word boundary.
+fn name_end(t: &Tree<'_>, mut w: usize) -> Option<usize> {
+    while let Some(x) = t.word(w) {
+        let x = u32::from_le(x);
+        let zero = x.wrapping_sub(0x0101_0101) & !x & 0x8080_8080;
+        if zero != 0 {
+            return Some(w * 4 + (zero.trailing_zeros() / 8) as usize);
+        }
+        w += 1;
+    }
+    nul_at(t.structs, w * 4)
+}
+
+/// Whether `s` starts with the NUL-terminated string `name`: the NUL's place is
+/// checked first, so most other names are told apart without comparing bytes.
+fn str_at_is(s: &[u8], name: &str) -> bool {
+    let n = name.len();
+    if s.len() <= n || s[n] != 0 {
+        return false;
+    }
+    // A byte loop: names are short, and a call to memcmp costs more than the compare.
+    let mut i = 0;
+    while i < n {
+        if s[i] != name.as_bytes()[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// Word `i` of `b` as it lies in memory (`u32::from_be` gives the big-endian value);
+/// `None` past the last whole word. `b` must start 4-byte aligned in memory: callers
+/// pass only a validated blob or its structure block (see `Fdt::new`).
+fn aligned_word(b: &[u8], i: usize) -> Option<u32> {
+    if i >= b.len() / 4 {
+        return None;
+    }
+    debug_assert!((b.as_ptr() as usize).is_multiple_of(4));
+    // SAFETY: `b` is a validated blob (8-byte aligned, checked by `Fdt::new`) or its
+    // structure block (at a 4-byte aligned offset in it, also checked), so it starts
+    // 4-byte aligned; the word [4i, 4i + 4) lies inside it (just checked) and is
+    // aligned; any four bytes are a valid u32. The bytes are borrowed immutably, so
+    // the read races with no write.
+    Some(unsafe { b.as_ptr().add(4 * i).cast::<u32>().read() })
+}
+
+impl<'a> Tree<'a> {
+    /// The blocks of a blob `Fdt::new` validated, found again from its header (the
+    /// same arithmetic as `Fdt::new`; empty blocks if the header were not valid).
+    fn of(blob: &'a [u8]) -> Self {
+        let h = |i: usize| aligned_word(blob, i).map_or(0, u32::from_be) as usize;
+        let (total, struct_off, strings_off, version) = (h(1), h(2), h(3), h(5));
+        let struct_size = if version >= 17 {
+            h(9)
+        } else {
+            total.saturating_sub(struct_off)
+        };
+        let block = |off: usize, size: usize| blob.get(off..off + size).unwrap_or(&[]);
+        Tree {
+            structs: block(struct_off, struct_size),
+            strings: block(strings_off, h(8)),
+        }
+    }
+
+    /// Word `i` of the structure block as it lies in memory (bytes in memory order,
+    /// `u32::from_be` gives the token value); `None` past the block's last whole word.
+    fn word(&self, i: usize) -> Option<u32> {
+        aligned_word(self.structs, i)
+    }
+
+    #[inline(always)]
+    fn token(&self, off: usize) -> Option<(Token<'a>, usize)> {
+        token(self, off)
+    }
+
+    /// A node name from a `Token::Begin` of this tree.
+    fn name(name: &'a [u8]) -> &'a str {
+        // SAFETY: `name` comes from a BEGIN_NODE token at an offset the walks of this
+        // tree reached from offset 0, as `Fdt::validate` did: it checked that name
+        // is UTF-8, and the bytes are borrowed immutably since (see `Tree`).
+        unsafe { str::from_utf8_unchecked(name) }
+    }
+
+    /// The name of a property, from its offset in the strings block.
+    fn prop_name(&self, nameoff: u32) -> &'a str {
+        let off = nameoff as usize;
+        match nul_at(self.strings, off).and_then(|n| self.strings.get(off..n)) {
+            // SAFETY: `Fdt::validate` checked that every property token of this tree
+            // names a NUL-terminated UTF-8 string at its offset; these are its bytes
+            // up to that NUL, borrowed immutably since (see `Tree`).
+            Some(b) => unsafe { str::from_utf8_unchecked(b) },
+            // Cannot happen on a validated tree.
+            None => "",
+        }
+    }
+
+    /// Whether the property name at `nameoff` is `name`: compares bytes, no scan.
+    fn prop_is(&self, nameoff: u32, name: &str) -> bool {
+        str_at_is(self.strings.get(nameoff as usize..).unwrap_or(&[]), name)
+    }
+}
+
+/// The values of the properties asked for by name (`None`: absent).
+pub type PropValues<'a, const N: usize> = [Option<&'a [u8]>; N];
+
+/// A node, by the offset of its BEGIN_NODE token. Small (24 bytes) on purpose: nodes
+/// are copied freely (chains of ancestors, iterators), and the blocks are found again
+/// from the blob's header when a node is read.
 #[derive(Clone, Copy)]
 pub struct Node<'a> {
-    fdt: Fdt<'a>,
-    off: usize,
-    pub name: &'a str,
+    /// The whole validated blob.
+    blob: &'a [u8],
+    /// Offset of the node's BEGIN_NODE token in the structure block.
+    off: u32,
+    /// Length of its name (which follows the token).
+    name_len: u32,
 }
 
 impl<'a> Fdt<'a> {
@@ -169,16 +376,24 @@ impl<'a> Fdt<'a> {
                 _ => return Err(FdtError::BadMemReserve { off: rsv_off }),
             }
         };
-        let fdt = Self {
-            structs,
-            struct_off: h(2) as usize,
-            strings,
+        // The structure block is 4-byte aligned in the blob (checked above); with the
+        // blob 8-byte aligned in memory, as the specification requires (libfdt
+        // refuses it otherwise too), it is read as aligned words (`Tree::word`).
+        if !(data.as_ptr() as usize).is_multiple_of(8) {
+            return Err(FdtError::Misaligned {
+                addr: data.as_ptr() as usize,
+            });
+        }
+        let tree = Tree { structs, strings };
+        let struct_off = h(2) as usize;
+        validate(&tree, struct_off)?;
+        Ok(Self {
+            blob: data,
+            tree,
             rsvmap,
             total: total as usize,
             version,
-        };
-        fdt.validate()?;
-        Ok(fdt)
+        })
     }
 
     pub fn total_size(&self) -> usize {
@@ -200,87 +415,85 @@ impl<'a> Fdt<'a> {
         })
     }
 
-    /// The token at `off` and the offset of the next one.
-    fn token(&self, off: usize) -> Result<(Option<Token<'a>>, usize), FdtError> {
-        let bad = FdtError::BadStructure(self.struct_off + off);
-        let s = self.structs;
-        match be32(s, off).ok_or(bad)? {
-            BEGIN_NODE => {
-                let (name, next) = cstr(s, off + 4).ok_or(bad)?;
-                Ok((Some(Token::Begin(name)), align4(next)))
-            }
-            END_NODE => Ok((Some(Token::End), off + 4)),
-            PROP => {
-                let len = be32(s, off + 4).ok_or(bad)? as usize;
-                let nameoff = be32(s, off + 8).ok_or(bad)?;
-                let value = s
-                    .get(off + 12..(off + 12).checked_add(len).ok_or(bad)?)
-                    .ok_or(bad)?;
-                let (name, _) =
-                    cstr(self.strings, nameoff as usize).ok_or(FdtError::BadString(nameoff))?;
-                Ok((Some(Token::Prop(name, value)), align4(off + 12 + len)))
-            }
-            NOP => Ok((None, off + 4)),
-            _ => Err(bad),
-        }
-    }
-
-    /// One pass over the structure block: tokens in bounds, properties before
-    /// subnodes, nesting balanced and bounded, one root node, then FDT_END.
-    fn validate(&self) -> Result<(), FdtError> {
-        let mut off = 0;
-        let mut depth = 0usize;
-        let mut seen_child = [false; MAX_DEPTH + 1];
-        let mut roots = 0;
-        loop {
-            if depth == 0 && roots == 1 {
-                // After the root closes, only NOPs and END may follow.
-                match be32(self.structs, off) {
-                    Some(NOP) => off += 4,
-                    Some(END) => return Ok(()),
-                    _ => return Err(FdtError::BadStructure(self.struct_off + off)),
-                }
-                continue;
-            }
-            let (tok, next) = self.token(off)?;
-            match tok {
-                Some(Token::Begin(_)) => {
-                    if depth == 0 {
-                        roots += 1;
-                    } else {
-                        seen_child[depth] = true;
-                    }
-                    depth += 1;
-                    if depth > MAX_DEPTH {
-                        return Err(FdtError::TooDeep);
-                    }
-                    seen_child[depth] = false;
-                }
-                Some(Token::Prop(..)) if depth == 0 || seen_child[depth] => {
-                    return Err(FdtError::BadStructure(self.struct_off + off))
-                }
-                Some(Token::Prop(..)) | None => {}
-                Some(Token::End) if depth == 0 => {
-                    return Err(FdtError::BadStructure(self.struct_off + off))
-                }
-                Some(Token::End) => depth -= 1,
-            }
-            off = next;
-        }
-    }
-
     pub fn root(&self) -> Node<'a> {
+        // The root's name is empty: its BEGIN_NODE is followed by a NUL.
         Node {
-            fdt: *self,
+            blob: self.blob,
             off: 0,
-            name: "",
+            name_len: 0,
         }
     }
 
-    /// The node at an absolute path (`/`, `/chosen`, `/soc/uart@1000`).
+    /// Every node below the root in tree order, in one pass over the structure
+    /// block: `f(depth, node, name, values)` with the root's children at depth 1 and
+    /// `values[i]` the value of property `names[i]` of that node (as `Node::props_of`).
+    /// `f` returns whether to visit the node's subtree (false skips it).
+    pub fn for_each_node<const N: usize, E>(
+        &self,
+        names: [&str; N],
+        mut f: impl FnMut(usize, Node<'a>, &'a str, &PropValues<'a, N>) -> Result<bool, E>,
+    ) -> Result<(), E> {
+        let tree = self.tree;
+        // Open nodes, the root included; a node begun now has depth `level`.
+        let mut level = 0usize;
+        // The node whose properties are being read (depth 0: none), its name and the
+        // values found so far.
+        let mut pending = (self.root(), 0usize, "");
+        let mut values: PropValues<'a, N> = [None; N];
+        // Inside the subtree of the node at this depth, which `f` declined.
+        let mut skip: Option<usize> = None;
+        let mut off = 0;
+        while let Some((tok, next)) = tree.token(off) {
+            let here = off;
+            off = next;
+            // A node's properties end at its first child or its end.
+            if matches!(tok, Token::Begin(_) | Token::End) && pending.1 != 0 {
+                let (node, depth, name) = pending;
+                pending.1 = 0;
+                if !f(depth, node, name, &values)? {
+                    skip = Some(depth);
+                }
+            }
+            match tok {
+                Token::Begin(name) => {
+                    if level > 0 && skip.is_none() {
+                        pending = (Node::at(self.blob, here, name), level, Tree::name(name));
+                        values = [None; N];
+                    }
+                    level += 1;
+                }
+                Token::Prop { nameoff, value } if pending.1 != 0 => {
+                    let s = tree.strings.get(nameoff as usize..).unwrap_or(&[]);
+                    for (v, name) in values.iter_mut().zip(names) {
+                        if v.is_none() && str_at_is(s, name) {
+                            *v = Some(value);
+                        }
+                    }
+                }
+                Token::End => {
+                    level = level.saturating_sub(1);
+                    if skip == Some(level) {
+                        skip = None;
+                    }
+                    if level == 0 {
+                        break;
+                    }
+                }
+                Token::Prop { .. } | Token::Nop => {}
+                Token::Finish => break,
+            }
+        }
+        Ok(())
+    }
+
+    /// The node at an absolute path (`/`, `/chosen`, `/soc/uart@1000`). A unit
+    /// address may be left out (`/memory` finds `/memory@0`).
     pub fn find(&self, path: &str) -> Option<Node<'a>> {
-        let mut chain = [self.root(); MAX_DEPTH + 1];
-        self.find_with_ancestors(path, &mut chain).map(|(n, _)| n)
+        let mut node = self.root();
+        for part in path.split('/').filter(|p| !p.is_empty()) {
+            node = node.child(part)?;
+        }
+        Some(node)
     }
 
     /// The node at an absolute path and the number of its ancestors, which are left in
@@ -297,33 +510,154 @@ impl<'a> Fdt<'a> {
             // Cannot overflow on a validated blob (depth <= MAX_DEPTH); checked anyway.
             *chain.get_mut(n)? = node;
             n += 1;
-            node = node.children().find(|c| {
-                c.name == part || c.name.split('@').next() == Some(part) && !part.contains('@')
-            })?;
+            node = node.child(part)?;
         }
         Some((node, n))
     }
 }
 
+/// One pass over the structure block: tokens in bounds, node and property names
+/// NUL-terminated UTF-8 (property names in the strings block), properties before
+/// subnodes, nesting balanced and bounded, one root node, then FDT_END.
+fn validate(tree: &Tree<'_>, struct_off: usize) -> Result<(), FdtError> {
+    let mut off = 0;
+    let mut depth = 0usize;
+    let mut seen_child = [false; MAX_DEPTH + 1];
+    let mut roots = 0;
+    // Property names: when the whole strings block is UTF-8 (as every real one is), the
+    // string at an offset is NUL-terminated UTF-8 exactly when a NUL follows it (the
+    // offset is at or before the block's last NUL) and it starts a character (is not
+    // a continuation byte). Otherwise each name is checked on its own (`cstr`).
+    let strings = tree.strings;
+    let strings_utf8 = str::from_utf8(strings).is_ok();
+    let last_nul = strings.iter().rposition(|&c| c == 0);
+    let name_ok = |nameoff: u32| {
+        let o = nameoff as usize;
+        if strings_utf8 {
+            last_nul.is_some_and(|n| o <= n) && strings[o] & 0xc0 != 0x80
+        } else {
+            cstr(strings, o).is_some()
+        }
+    };
+    loop {
+        let bad = FdtError::BadStructure(struct_off + off);
+        let (tok, next) = token(tree, off).ok_or(bad)?;
+        if depth == 0 && roots == 1 {
+            // After the root closes, only NOPs and END may follow.
+            match tok {
+                Token::Nop => {}
+                Token::Finish => return Ok(()),
+                _ => return Err(bad),
+            }
+            off = next;
+            continue;
+        }
+        match tok {
+            Token::Begin(name) => {
+                if !name.is_ascii() {
+                    str::from_utf8(name).map_err(|_| bad)?;
+                }
+                if depth == 0 {
+                    roots += 1;
+                } else {
+                    seen_child[depth] = true;
+                }
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Err(FdtError::TooDeep);
+                }
+                seen_child[depth] = false;
+            }
+            Token::Prop { nameoff, .. } => {
+                if !name_ok(nameoff) {
+                    return Err(FdtError::BadString(nameoff));
+                }
+                if depth == 0 || seen_child[depth] {
+                    return Err(bad);
+                }
+            }
+            Token::Nop => {}
+            Token::End if depth == 0 => return Err(bad),
+            Token::End => depth -= 1,
+            Token::Finish => return Err(bad),
+        }
+        off = next;
+    }
+}
+
 impl<'a> Node<'a> {
-    /// The properties of this node, in order.
-    pub fn props(&self) -> impl Iterator<Item = (&'a str, &'a [u8])> + 'a {
-        let fdt = self.fdt;
+    /// The node whose BEGIN_NODE token is at `off`, with that token's name.
+    fn at(blob: &'a [u8], off: usize, name: &[u8]) -> Self {
+        // Offsets and name lengths fit: `Fdt::new` takes blobs of at most 4 GiB
+        // (totalsize is 32 bits).
+        Node {
+            blob,
+            off: off as u32,
+            name_len: name.len() as u32,
+        }
+    }
+
+    fn tree(&self) -> Tree<'a> {
+        Tree::of(self.blob)
+    }
+
+    /// The node's name, unit address included (`uart@9c090000`); "" for the root.
+    pub fn name(&self) -> &'a str {
+        let start = self.off as usize + 4;
+        match self
+            .tree()
+            .structs
+            .get(start..start + self.name_len as usize)
+        {
+            Some(name) => Tree::name(name),
+            // Cannot happen: the node was read from this block.
+            None => "",
+        }
+    }
+
+    /// The (name offset, value) of each property of this node, in order.
+    fn raw_props(&self) -> impl Iterator<Item = (u32, &'a [u8])> + 'a {
+        let tree = self.tree();
         // Skip this node's BEGIN_NODE token.
-        let mut off = fdt.token(self.off).map(|(_, n)| n).ok();
+        let mut off = tree.token(self.off as usize).map(|(_, n)| n);
         core::iter::from_fn(move || loop {
-            let (tok, next) = fdt.token(off?).ok()?;
+            let (tok, next) = tree.token(off?)?;
             off = Some(next);
             match tok {
-                Some(Token::Prop(n, v)) => return Some((n, v)),
-                None => continue,
+                Token::Prop { nameoff, value } => return Some((nameoff, value)),
+                Token::Nop => continue,
                 _ => return None,
             }
         })
     }
 
+    /// The properties of this node, in order.
+    pub fn props(&self) -> impl Iterator<Item = (&'a str, &'a [u8])> + 'a {
+        let tree = self.tree();
+        self.raw_props()
+            .map(move |(nameoff, v)| (tree.prop_name(nameoff), v))
+    }
+
     pub fn prop(&self, name: &str) -> Option<&'a [u8]> {
-        self.props().find(|(n, _)| *n == name).map(|(_, v)| v)
+        let tree = self.tree();
+        self.raw_props()
+            .find(|&(nameoff, _)| tree.prop_is(nameoff, name))
+            .map(|(_, v)| v)
+    }
+
+    /// Several properties in one pass over the node: `out[i]` is the value of
+    /// `names[i]` (the first one, as `prop` finds), `None` when absent.
+    pub fn props_of<const N: usize>(&self, names: [&str; N]) -> [Option<&'a [u8]>; N] {
+        let mut out = [None; N];
+        let tree = self.tree();
+        for (nameoff, v) in self.raw_props() {
+            for (o, name) in out.iter_mut().zip(names) {
+                if o.is_none() && tree.prop_is(nameoff, name) {
+                    *o = Some(v);
+                }
+            }
+        }
+        out
     }
 
     /// A string property (the first string of a string list).
@@ -333,18 +667,13 @@ impl<'a> Node<'a> {
 
     /// Whether a string-list property (`compatible`) contains `s`.
     pub fn has_str(&self, name: &str, s: &str) -> bool {
-        self.prop(name)
-            .map(|v| v.split(|&c| c == 0).any(|x| x == s.as_bytes()))
-            .unwrap_or(false)
+        self.prop(name).is_some_and(|v| list_has(v, s))
     }
 
     /// Whether the node may be used: `status` absent, "okay" or "ok" (devicetree
     /// specification, 2.3.4; "ok" is the older spelling Linux and Xen still accept).
     pub fn is_available(&self) -> bool {
-        match self.prop("status") {
-            None => true,
-            Some(v) => matches!(v, b"okay\0" | b"ok\0"),
-        }
+        status_ok(self.prop("status"))
     }
 
     /// A property that must hold exactly one NUL-terminated UTF-8 string: `None` when
@@ -368,32 +697,79 @@ impl<'a> Node<'a> {
 
     /// The direct children of this node.
     pub fn children(&self) -> impl Iterator<Item = Node<'a>> + 'a {
-        let fdt = self.fdt;
-        let mut off = fdt.token(self.off).map(|(_, n)| n).ok();
-        let mut depth = 0usize;
+        self.named_children().map(|(node, _)| node)
+    }
+
+    /// The direct children of this node, each with its name's bytes. A child's
+    /// subtree is passed over with `skip_node`, which reads no names of properties.
+    fn named_children(&self) -> impl Iterator<Item = (Node<'a>, &'a [u8])> + 'a {
+        let (blob, tree) = (self.blob, self.tree());
+        let mut off = tree.token(self.off as usize).map(|(_, n)| n);
         core::iter::from_fn(move || loop {
             let here = off?;
-            let (tok, next) = fdt.token(here).ok()?;
-            off = Some(next);
+            let (tok, next) = tree.token(here)?;
             match tok {
-                Some(Token::Begin(name)) => {
-                    depth += 1;
-                    if depth == 1 {
-                        return Some(Node {
-                            fdt,
-                            off: here,
-                            name,
-                        });
-                    }
+                Token::Begin(name) => {
+                    off = skip_node(&tree, here);
+                    return Some((Node::at(blob, here, name), name));
                 }
-                Some(Token::End) if depth == 0 => {
+                Token::Prop { .. } | Token::Nop => off = Some(next),
+                Token::End | Token::Finish => {
                     off = None;
                     return None;
                 }
-                Some(Token::End) => depth -= 1,
-                _ => {}
             }
         })
+    }
+
+    /// The child named `part`, or whose name is `part` and a unit address
+    /// (`memory` matches `memory@0`) when `part` has none.
+    pub fn child(&self, part: &str) -> Option<Node<'a>> {
+        self.named_children()
+            .find(|&(_, n)| component_bytes_is(n, part))
+            .map(|(node, _)| node)
+    }
+}
+
+/// Whether a node named `name` is what the path component `part` names (as `find`
+/// reads paths): `part` itself, or `part` with a unit address when `part` has none.
+pub fn component_is(name: &str, part: &str) -> bool {
+    component_bytes_is(name.as_bytes(), part)
+}
+
+fn component_bytes_is(n: &[u8], part: &str) -> bool {
+    let p = part.as_bytes();
+    n == p || !p.contains(&b'@') && n.len() > p.len() && n[p.len()] == b'@' && n.starts_with(p)
+}
+
+/// Whether a string-list value (`compatible`) contains `s`.
+pub fn list_has(v: &[u8], s: &str) -> bool {
+    list_has_any(v, &[s])
+}
+
+/// Whether a string-list value contains any of `wanted`: one pass over the value.
+/// The pieces are those of `v.split(|&c| c == 0)` (an unterminated tail is one too).
+pub fn list_has_any(v: &[u8], wanted: &[&str]) -> bool {
+    let mut i = 0;
+    loop {
+        let rest = &v[i.min(v.len())..];
+        let n = nul_at(rest, 0).unwrap_or(rest.len());
+        let piece = &rest[..n];
+        if wanted.iter().any(|w| w.as_bytes() == piece) {
+            return true;
+        }
+        if n == rest.len() {
+            return false;
+        }
+        i += n + 1;
+    }
+}
+
+/// Whether a `status` value (or its absence) makes a node available.
+pub fn status_ok(v: Option<&[u8]>) -> bool {
+    match v {
+        None => true,
+        Some(v) => matches!(v, b"okay\0" | b"ok\0"),
     }
 }
 

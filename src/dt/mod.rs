@@ -206,6 +206,35 @@ pub struct BootInfo<'a> {
 }
 
 impl<'a> BootInfo<'a> {
+    /// Nothing read yet: what `parse_into` fills.
+    pub const EMPTY: Self = Self {
+        banks: [Bank {
+            reg: PhysRange::new(0, 0),
+            ram: PhysRange::new(0, 0),
+        }; MAX_BANKS],
+        nr_banks: 0,
+        heaps: [PhysRange::new(0, 0); MAX_HEAPS],
+        nr_heaps: 0,
+        reserved: [Reserved {
+            name: "",
+            range: PhysRange::new(0, 0),
+            no_map: false,
+        }; MAX_RESERVED],
+        nr_reserved: 0,
+        devices: [Device {
+            name: "",
+            regs: PhysRange::new(0, 0),
+        }; MAX_DEVICES],
+        nr_devices: 0,
+        console: None,
+        disabled_console: None,
+        bootargs: "",
+        bootargs_from: CmdlineFrom::Nothing,
+        dom0_bootargs: None,
+        gic: None,
+        hyp_timer_intid: None,
+    };
+
     pub fn banks(&self) -> &[Bank] {
         &self.banks[..self.nr_banks]
     }
@@ -244,8 +273,25 @@ impl<'a> BootInfo<'a> {
 
 /// (#address-cells, #size-cells) that `node` sets for its children.
 fn cells<'a>(node: &Node<'a>) -> Result<(u32, u32), DtError<'a>> {
-    let address = node.prop_u32("#address-cells").unwrap_or(2);
-    let size = node.prop_u32("#size-cells").unwrap_or(1);
+    let [address, size] = node.props_of(["#address-cells", "#size-cells"]);
+    check_cells(node, raw_cells(address, size))
+}
+
+/// #address-cells and #size-cells as a node sets them (2 and 1 when absent or not one
+/// cell), not yet checked.
+fn raw_cells(address: Option<&[u8]>, size: Option<&[u8]>) -> (u32, u32) {
+    let u32_of = |v: Option<&[u8]>| match v {
+        Some(&[a, b, c, d]) => Some(u32::from_be_bytes([a, b, c, d])),
+        _ => None,
+    };
+    (u32_of(address).unwrap_or(2), u32_of(size).unwrap_or(1))
+}
+
+/// The cells `node` sets, when rxen reads them (1 or 2 each).
+fn check_cells<'a>(
+    node: &Node<'a>,
+    (address, size): (u32, u32),
+) -> Result<(u32, u32), DtError<'a>> {
     if !(1..=2).contains(&address) || !(1..=2).contains(&size) {
         return Err(DtError::BadCells {
             node: display_name(node),
@@ -257,10 +303,10 @@ fn cells<'a>(node: &Node<'a>) -> Result<(u32, u32), DtError<'a>> {
 }
 
 fn display_name<'a>(node: &Node<'a>) -> &'a str {
-    if node.name.is_empty() {
+    if node.name().is_empty() {
         "/"
     } else {
-        node.name
+        node.name()
     }
 }
 
@@ -348,53 +394,158 @@ pub fn translate<'a>(
     Ok(r)
 }
 
-/// Every `reg` range of `node` (whose ancestors are `chain`), translated.
+/// Every `reg` range of a node (named `name`, whose ancestors are `chain`, the parent
+/// last, setting `parent_cells`), translated.
 fn regs_of<'a>(
     chain: &[Node<'a>],
-    node: &Node<'a>,
+    name: &'a str,
+    reg: Option<&'a [u8]>,
+    parent_cells: (u32, u32),
     mut f: impl FnMut(PhysRange, u64) -> Result<(), DtError<'a>>,
 ) -> Result<(), DtError<'a>> {
-    let Some(reg) = node.prop("reg") else {
+    let Some(reg) = reg else {
         return Ok(());
     };
-    let parent = chain.last().copied().unwrap_or(*node);
-    for (a, s) in reg_pairs(reg, cells(&parent)?, node.name)? {
-        f(translate(chain, node.name, a, s)?, s)?;
+    let cells = match chain.last() {
+        Some(parent) => check_cells(parent, parent_cells)?,
+        None => parent_cells,
+    };
+    for (a, s) in reg_pairs(reg, cells, name)? {
+        f(translate(chain, name, a, s)?, s)?;
     }
     Ok(())
 }
 
-/// What `walk` calls for each node: (its ancestors, the node).
-type NodeVisitor<'a, 'f> = dyn FnMut(&[Node<'a>], &Node<'a>) -> Result<(), DtError<'a>> + 'f;
+/// The properties `walk` reads for every node, in its one pass.
+#[derive(Clone, Copy)]
+struct Common<'a> {
+    name: &'a str,
+    device_type: Option<&'a [u8]>,
+    /// `compatible` (empty when absent).
+    compatible: &'a [u8],
+    reg: Option<&'a [u8]>,
+    /// #address-cells and #size-cells of the parent, unchecked (see `regs_of`).
+    parent_cells: (u32, u32),
+}
 
-/// Call `f(ancestors, node)` for every available node below `node`, depth first; a
-/// disabled node's subtree is skipped (its children are not usable either).
-fn walk<'a>(
-    node: Node<'a>,
-    chain: &mut [Node<'a>; fdt::MAX_DEPTH + 1],
-    depth: usize,
-    f: &mut NodeVisitor<'a, '_>,
-) -> Result<(), DtError<'a>> {
-    if depth > fdt::MAX_DEPTH {
-        return Ok(());
-    }
-    chain[depth] = node;
-    for child in node.children() {
-        if !child.is_available() {
-            continue;
-        }
-        f(&chain[..=depth], &child)?;
-        walk(child, chain, depth + 1, f)?;
-        chain[depth] = node;
-    }
-    Ok(())
+/// What `walk` calls for each node: (its ancestors, the node, its common properties).
+type NodeVisitor<'a, 'f> =
+    dyn FnMut(&[Node<'a>], &Node<'a>, &Common<'a>) -> Result<(), DtError<'a>> + 'f;
+
+/// The root's children that `parse` reads, found by `walk` as `Fdt::find` would (the
+/// first one whose name matches, a unit address allowed; available or not).
+#[derive(Clone, Copy, Default)]
+struct TopNodes<'a> {
+    chosen: Option<Node<'a>>,
+    aliases: Option<Node<'a>>,
+    reserved_memory: Option<Node<'a>>,
+    /// `console_path`, when `walk` could read it early (see there).
+    console_path: Option<Option<(&'a str, &'a str)>>,
+    /// The console when it is a child of the root, with its absolute path (see
+    /// `walk`): `read_console` then needs no second search.
+    console: Option<(&'a str, Node<'a>)>,
+}
+
+/// Whether a node name is `want`, or `want` with a unit address.
+fn name_is(name: &str, want: &str) -> bool {
+    let (n, w) = (name.as_bytes(), want.as_bytes());
+    n == w || n.len() > w.len() && n[w.len()] == b'@' && n.starts_with(w)
+}
+
+/// Call `f(ancestors, node, common)` for every available node of the tree, depth
+/// first, in one pass over the structure block; a disabled node's subtree is skipped
+/// (its children are not usable either). Returns the root's children `parse` needs.
+#[inline(never)]
+fn walk<'a>(fdt: &Fdt<'a>, f: &mut NodeVisitor<'a, '_>) -> Result<TopNodes<'a>, DtError<'a>> {
+    let root = fdt.root();
+    let mut chain = [root; fdt::MAX_DEPTH + 1];
+    // The cells each node of the chain sets for its children.
+    let mut cells = [(0u32, 0u32); fdt::MAX_DEPTH + 1];
+    let [a, s] = root.props_of(["#address-cells", "#size-cells"]);
+    cells[0] = raw_cells(a, s);
+    let mut top = TopNodes::default();
+    // The console's path, once /chosen (and /aliases, for an alias) are read: set
+    // only when they were the first children of the root, so that no earlier child
+    // could be the one `find_with_ancestors` returns (it takes the first match).
+    let mut console_want: Option<(&'a str, &'a str)> = None;
+    let mut depth1_seen = 0usize;
+    fdt.for_each_node(
+        [
+            "status",
+            "device_type",
+            "compatible",
+            "reg",
+            "#address-cells",
+            "#size-cells",
+        ],
+        |depth, node, name, &[status, device_type, compatible, reg, ac, sc]| {
+            if depth == 1 {
+                if let Some((full, part)) = console_want {
+                    if top.console.is_none() && fdt::component_is(name, part) {
+                        top.console = Some((full, node));
+                    }
+                }
+                for (slot, want) in [
+                    (&mut top.chosen, "chosen"),
+                    (&mut top.aliases, "aliases"),
+                    (&mut top.reserved_memory, "reserved-memory"),
+                ] {
+                    if slot.is_none() && name_is(name, want) {
+                        *slot = Some(node);
+                    }
+                }
+                depth1_seen += 1;
+                let early =
+                    depth1_seen == top.chosen.is_some() as usize + top.aliases.is_some() as usize;
+                if let (true, None, Some(chosen)) = (early, top.console_path, top.chosen) {
+                    // An error is left for `read_console` to report, in its turn.
+                    top.console_path = console_path(&chosen, top.aliases).ok();
+                    // An alias not yet resolvable: try again once /aliases is read.
+                    if matches!(top.console_path, Some(Some((_, full))) if !full.starts_with('/'))
+                        && top.aliases.is_none()
+                    {
+                        top.console_path = None;
+                    }
+                    console_want = top.console_path.flatten().and_then(|(_, full)| {
+                        let part = full.strip_prefix('/')?;
+                        let seen = [top.chosen, top.aliases];
+                        let one = !part.is_empty() && !part.contains('/');
+                        let before = seen
+                            .iter()
+                            .flatten()
+                            .any(|n| fdt::component_is(n.name(), part));
+                        (one && !before).then_some((full, part))
+                    });
+                }
+            }
+            if !fdt::status_ok(status) || depth > fdt::MAX_DEPTH {
+                return Ok::<_, DtError<'a>>(false);
+            }
+            let common = Common {
+                name,
+                device_type,
+                compatible: compatible.unwrap_or(&[]),
+                reg,
+                parent_cells: cells[depth - 1],
+            };
+            f(&chain[..depth], &node, &common)?;
+            chain[depth] = node;
+            cells[depth] = raw_cells(ac, sc);
+            Ok(true)
+        },
+    )?;
+    Ok(top)
 }
 
 fn string_prop<'a>(node: &Node<'a>, prop: &'a str) -> Result<Option<&'a str>, DtError<'a>> {
     node.prop_string(prop)
         .transpose()
         .map_err(|why| DtError::BadString {
-            node: if node.name.is_empty() { "/" } else { node.name },
+            node: if node.name().is_empty() {
+                "/"
+            } else {
+                node.name()
+            },
             prop,
             why,
         })
@@ -408,6 +559,21 @@ pub fn parse<'a>(
     dtb: PhysRange,
     pa_bits: u8,
 ) -> Result<BootInfo<'a>, DtError<'a>> {
+    let mut info = BootInfo::EMPTY;
+    parse_into(fdt, image, dtb, pa_bits, &mut info)?;
+    Ok(info)
+}
+
+/// `parse` into `info`, which must be `BootInfo::EMPTY` (setup fills its own where it
+/// lives: a `BootInfo` is about 2.5 KiB, and every move of one is a copy).
+#[inline(never)]
+pub fn parse_into<'a>(
+    fdt: &Fdt<'a>,
+    image: PhysRange,
+    dtb: PhysRange,
+    pa_bits: u8,
+    info: &mut BootInfo<'a>,
+) -> Result<(), DtError<'a>> {
     let root = fdt.root();
     cells(&root)?;
     let limit = if pa_bits >= 64 {
@@ -416,40 +582,16 @@ pub fn parse<'a>(
         1u64 << pa_bits
     };
 
-    let mut info = BootInfo {
-        banks: [Bank {
-            reg: PhysRange::new(0, 0),
-            ram: PhysRange::new(0, 0),
-        }; MAX_BANKS],
-        nr_banks: 0,
-        heaps: [PhysRange::new(0, 0); MAX_HEAPS],
-        nr_heaps: 0,
-        reserved: [Reserved {
-            name: "",
-            range: PhysRange::new(0, 0),
-            no_map: false,
-        }; MAX_RESERVED],
-        nr_reserved: 0,
-        devices: [Device {
-            name: "",
-            regs: PhysRange::new(0, 0),
-        }; MAX_DEVICES],
-        nr_devices: 0,
-        console: None,
-        disabled_console: None,
-        bootargs: "",
-        bootargs_from: CmdlineFrom::Nothing,
-        gic: None,
-        hyp_timer_intid: None,
-        dom0_bootargs: None,
-    };
-
     // Memory banks and the devices rxen reads, anywhere in the tree.
-    let mut chain = [root; fdt::MAX_DEPTH + 1];
-    walk(root, &mut chain, 0, &mut |chain, node| {
-        let under_reserved = chain.get(1).is_some_and(|n| n.name == "reserved-memory");
-        if node.prop_str("device_type") == Some("memory") && !under_reserved {
-            regs_of(chain, node, |bank, size| {
+    let top = walk(fdt, &mut |chain, _node, common| {
+        let under_reserved = chain.get(1).is_some_and(|n| n.name() == "reserved-memory");
+        let (name, reg, cells) = (common.name, common.reg, common.parent_cells);
+        // What `prop_str("device_type") == Some("memory")` reads, without a copy.
+        let memory = common
+            .device_type
+            .is_some_and(|v| v.starts_with(b"memory\0"));
+        if memory && !under_reserved {
+            regs_of(chain, name, reg, cells, |bank, size| {
                 if size == 0 {
                     return Err(DtError::EmptyBank { bank });
                 }
@@ -475,25 +617,22 @@ pub fn parse<'a>(
                 info.nr_banks += 1;
                 Ok(())
             })?;
-        } else if DEVICE_COMPATIBLES
-            .iter()
-            .any(|c| node.has_str("compatible", c))
-        {
-            let gic_v3 = node.has_str("compatible", "arm,gic-v3");
+        } else if fdt::list_has_any(common.compatible, &DEVICE_COMPATIBLES) {
+            let gic_v3 = fdt::list_has_any(common.compatible, &["arm,gic-v3"]);
             let mut k = 0;
             let mut gicd = PhysRange::new(0, 0);
-            regs_of(chain, node, |regs, _| {
+            regs_of(chain, name, reg, cells, |regs, _| {
                 if gic_v3 && k == 0 {
                     gicd = regs;
                 } else if gic_v3 && k == 1 && info.gic.is_none() {
                     info.gic = Some((gicd, regs));
                 }
                 k += 1;
-                add_device(&mut info, node.name, regs)
+                add_device(info, name, regs)
             })?;
-        } else if node.has_str("compatible", "arm,armv8-timer") {
+        } else if fdt::list_has_any(common.compatible, &["arm,armv8-timer"]) {
             // interrupts = <type number flags> x 4: secure phys, phys, virt, hyp.
-            if let Some(v) = node.prop("interrupts").filter(|v| v.len() >= 48) {
+            if let Some(v) = _node.prop("interrupts").filter(|v| v.len() >= 48) {
                 let cell = |i: usize| {
                     u32::from_be_bytes([v[4 * i], v[4 * i + 1], v[4 * i + 2], v[4 * i + 3]])
                 };
@@ -515,20 +654,26 @@ pub fn parse<'a>(
         }
         let range =
             PhysRange::from_size(addr, size).ok_or(DtError::BadMemReserve { addr, size })?;
-        add_reserved(&mut info, "/memreserve/", range, false)?;
+        add_reserved(info, "/memreserve/", range, false)?;
     }
-    if let Some(rm) = fdt.find("/reserved-memory").filter(|n| n.is_available()) {
+    if let Some(rm) = top.reserved_memory.filter(|n| n.is_available()) {
         let rchain = [root, rm];
-        for child in rm.children().filter(|c| c.is_available()) {
-            let no_map = child.prop("no-map").is_some();
-            regs_of(&rchain, &child, |range, _| {
-                add_reserved(&mut info, child.name, range, no_map)
+        let [a, s] = rm.props_of(["#address-cells", "#size-cells"]);
+        let rm_cells = raw_cells(a, s);
+        for child in rm.children() {
+            let [status, reg, no_map] = child.props_of(["status", "reg", "no-map"]);
+            if !fdt::status_ok(status) {
+                continue;
+            }
+            let name = child.name();
+            regs_of(&rchain, name, reg, rm_cells, |range, _| {
+                add_reserved(info, name, range, no_map.is_some())
             })?;
         }
     }
 
-    let chosen = fdt.find("/chosen").ok_or(DtError::NoStaticHeap)?;
-    read_cmdline(&chosen, &mut info)?;
+    let chosen = top.chosen.ok_or(DtError::NoStaticHeap)?;
+    read_cmdline(&chosen, info)?;
 
     // The static heap: one or more banks, each in RAM and clear of everything else.
     let heap_prop = chosen
@@ -555,7 +700,7 @@ pub fn parse<'a>(
         {
             return Err(DtError::HeapOverlaps { heap, what, range });
         }
-        check_reserved(&info, "static heap", heap, false)?;
+        check_reserved(info, "static heap", heap, false)?;
         if info.nr_heaps == MAX_HEAPS {
             return Err(DtError::TooManyHeaps);
         }
@@ -564,10 +709,17 @@ pub fn parse<'a>(
     }
     // The image must not sit on reserved memory; the blob may (boot loaders often
     // reserve it), but not on memory that must never be mapped.
-    check_reserved(&info, "image", image, false)?;
-    check_reserved(&info, "device tree", dtb, true)?;
+    check_reserved(info, "image", image, false)?;
+    check_reserved(info, "device tree", dtb, true)?;
 
-    read_console(fdt, &chosen, &mut info)?;
+    read_console(
+        fdt,
+        &chosen,
+        top.aliases,
+        top.console_path,
+        top.console,
+        info,
+    )?;
 
     for d in info.devices() {
         if let Some(b) = info.banks().iter().find(|b| b.reg.overlaps(&d.regs)) {
@@ -578,7 +730,7 @@ pub fn parse<'a>(
             });
         }
     }
-    Ok(info)
+    Ok(())
 }
 
 fn add_device<'a>(
@@ -666,43 +818,64 @@ fn read_cmdline<'a>(chosen: &Node<'a>, info: &mut BootInfo<'a>) -> Result<(), Dt
 /// path, options after ':' ignored. An empty one is treated as absent. A console that
 /// is disabled (or under a disabled bus) is left unused and reported in
 /// `disabled_console`, as Xen does (it warns and goes on without that UART).
-fn read_console<'a>(
-    fdt: &Fdt<'a>,
+/// The console `stdout-path` (or `linux,stdout-path`) names: (the path as written,
+/// options after ':' dropped; the absolute path, an alias resolved). None when absent
+/// or empty.
+fn console_path<'a>(
     chosen: &Node<'a>,
-    info: &mut BootInfo<'a>,
-) -> Result<(), DtError<'a>> {
+    aliases: Option<Node<'a>>,
+) -> Result<Option<(&'a str, &'a str)>, DtError<'a>> {
     let stdout = match string_prop(chosen, "stdout-path")? {
         Some(s) => Some(s),
         None => string_prop(chosen, "linux,stdout-path")?,
     };
     let Some(stdout) = stdout.filter(|s| !s.is_empty()) else {
-        return Ok(());
+        return Ok(None);
     };
     let path = stdout.split(':').next().unwrap_or(stdout);
     // An alias first, then an absolute path.
     let full = if path.starts_with('/') {
         path
     } else {
-        fdt.find("/aliases")
-            .and_then(|a| a.prop_str(path))
-            .unwrap_or(path)
+        aliases.and_then(|a| a.prop_str(path)).unwrap_or(path)
+    };
+    Ok(Some((path, full)))
+}
+
+fn read_console<'a>(
+    fdt: &Fdt<'a>,
+    chosen: &Node<'a>,
+    aliases: Option<Node<'a>>,
+    early: Option<Option<(&'a str, &'a str)>>,
+    console: Option<(&'a str, Node<'a>)>,
+    info: &mut BootInfo<'a>,
+) -> Result<(), DtError<'a>> {
+    let computed = match early {
+        Some(p) => p,
+        None => console_path(chosen, aliases)?,
+    };
+    let Some((path, full)) = computed else {
+        return Ok(());
     };
     let mut chain = [fdt.root(); fdt::MAX_DEPTH + 1];
-    let (node, n) = fdt
-        .find_with_ancestors(full, &mut chain)
+    let found = match console {
+        // `walk` found it as `find_with_ancestors` would (a child of the root).
+        Some((at, node)) if at == full => Some((node, 1)),
+        _ => fdt.find_with_ancestors(full, &mut chain),
+    };
+    let (node, n) = found
         .filter(|_| full.starts_with('/'))
         .ok_or(DtError::StdoutMissing { path })?;
     let chain = &chain[..n];
-    if !node.is_available() || chain.iter().any(|a| !a.is_available()) {
+    let [status, compatible, reg] = node.props_of(["status", "compatible", "reg"]);
+    if !fdt::status_ok(status) || chain.iter().any(|a| !a.is_available()) {
         info.disabled_console = Some(full);
         return Ok(());
     }
-    if !node.has_str("compatible", "arm,pl011") {
+    if !compatible.is_some_and(|c| fdt::list_has(c, "arm,pl011")) {
         return Err(DtError::ConsoleNotPl011 { path: full });
     }
-    let reg = node
-        .prop("reg")
-        .ok_or(DtError::ConsoleNotPl011 { path: full })?;
+    let reg = reg.ok_or(DtError::ConsoleNotPl011 { path: full })?;
     let parent = chain.last().copied().unwrap_or(node);
     let (a, s) = reg_pairs(reg, cells(&parent)?, full)?
         .next()

@@ -213,7 +213,8 @@ mod tests {
 
     #[test]
     fn a_written_tree_reads_back_with_the_reader() {
-        let mut buf = [0u8; 1024];
+        // On the heap: 8-byte aligned, as the reader requires of a blob.
+        let mut buf = vec![0u8; 1024];
         let mut w = FdtWriter::new(&mut buf).unwrap();
         w.begin_node("").unwrap();
         w.prop_u32("#address-cells", 2).unwrap();

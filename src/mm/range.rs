@@ -57,7 +57,12 @@ impl PhysRange {
 
 impl fmt::Display for PhysRange {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "[{:#x}, {:#x})", self.start, self.end)
+        // As `write!(f, "[{:#x}, {:#x})", ..)`, without core::fmt's padding code.
+        f.write_str("[")?;
+        crate::numfmt::hex(f, self.start, 0)?;
+        f.write_str(", ")?;
+        crate::numfmt::hex(f, self.end, 0)?;
+        f.write_str(")")
     }
 }
 

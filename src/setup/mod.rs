@@ -18,7 +18,7 @@ use crate::bootargs;
 use crate::drivers::console;
 use crate::dt::{self, CmdlineFrom, Fdt};
 use crate::mm::heap::MultiHeap;
-use crate::mm::mpu::{Attrs, MemType, MpuTable};
+use crate::mm::mpu::{Attrs, MemType};
 use crate::mm::{live, PhysRange};
 use crate::platform::UART0_BASE;
 
@@ -146,7 +146,8 @@ fn init_setup(dtb: u64, record: &BootMpuRecord) -> Boot {
     // SAFETY: UART0 is mapped as device memory by the boot head (region 5) and only
     // the console drives it.
     unsafe { console::init(UART0_BASE) };
-    console::init_logger(log::LevelFilter::Info);
+    // Lines are held until the command line gives the level (`release_held` below).
+    console::init_logger();
 
     let implemented = hw::implemented_regions();
     let pa_bits = hw::pa_bits();
@@ -167,8 +168,6 @@ fn init_setup(dtb: u64, record: &BootMpuRecord) -> Boot {
             ),
         );
     }
-    let table = MpuTable::from_programmed(implemented, pa_bits, record.regions())
-        .unwrap_or_else(|e| fatal("boot MPU record", &e));
     for (i, b, l) in record.regions() {
         if hw::read_region(i) != (b, l) {
             fatal(
@@ -180,7 +179,8 @@ fn init_setup(dtb: u64, record: &BootMpuRecord) -> Boot {
             );
         }
     }
-    live::install(table);
+    live::install(implemented, pa_bits, record.regions())
+        .unwrap_or_else(|e| fatal("boot MPU record", &e));
     info!(
         "boot head mapped {} EL2 MPU regions of {}",
         record.regions().count(),
@@ -188,14 +188,15 @@ fn init_setup(dtb: u64, record: &BootMpuRecord) -> Boot {
     );
 
     let layout = Layout::get();
-    let (blob, dtb_range) = find_dtb(dtb);
-    let fdt = Fdt::new(blob).unwrap_or_else(|e| fatal("device tree", &e));
-    let info = dt::parse(&fdt, layout.image(), dtb_range, pa_bits)
+    let dtb = find_dtb(dtb);
+    let dtb_range = dtb.range;
+    let fdt = Fdt::new(dtb.blob()).unwrap_or_else(|e| fatal("device tree", &e));
+    // Filled where it lives: a BootInfo is large, and a returned one is copied.
+    let mut info = dt::BootInfo::EMPTY;
+    dt::parse_into(&fdt, layout.image(), dtb_range, pa_bits, &mut info)
         .unwrap_or_else(|e| fatal("device tree", &e));
     let opts = bootargs::parse(info.bootargs).unwrap_or_else(|e| fatal("bootargs", &e));
-    if let Some(level) = opts.log_level {
-        log::set_max_level(level);
-    }
+    console::release_held(opts.log_level.unwrap_or(log::LevelFilter::Info));
     match info.bootargs_from {
         CmdlineFrom::XenBootargs => info!("command line (xen,xen-bootargs): {:?}", info.bootargs),
         CmdlineFrom::Bootargs => info!("command line (bootargs): {:?}", info.bootargs),
@@ -266,12 +267,15 @@ fn init_setup(dtb: u64, record: &BootMpuRecord) -> Boot {
     );
     drop(probe);
 
-    Boot {
+    let boot = Boot {
         selftest: opts.selftest,
         bench_mpu: opts.bench_mpu,
         domains,
         slice_us: opts.sched_slice_us.unwrap_or(1000),
-    }
+    };
+    // Nothing read from the tree is used after this (domains copied what they keep).
+    dtb.release();
+    boot
 }
 
 /// The BSA's PPI for the Secure EL2 physical timer (CNTHPS on the Cortex-R82).
@@ -397,8 +401,6 @@ fn map_ram_banks(info: &dt::BootInfo) {
     });
 }
 
-/// The device tree blob and its range: the one at x0, or the built-in one when x0 is
-/// 0 (the FVP leaves x0 at 0; a loader that passes a pointer must pass a valid blob).
 /// Where a loader without a way to set x0 (the FVP's --data) puts the device tree.
 const LOADED_DTB_ADDR: u64 = 0x7f00_0000;
 
@@ -416,8 +418,35 @@ fn has_fdt_magic(addr: u64) -> bool {
     u32::from_be(magic) == 0xd00d_feed
 }
 
+/// The device tree setup reads. The blob is borrowed from this value, so it cannot
+/// outlive `release`, which unmaps the tree's MPU region once setup is done with it.
+struct Dtb {
+    range: PhysRange,
+    /// The region mapping it (a tree passed in x0); None for the built-in tree (rodata).
+    mapped: Option<PhysRange>,
+}
+
+impl Dtb {
+    fn blob(&self) -> &[u8] {
+        // SAFETY: `range` is the blob: either the built-in tree (in rodata, mapped for
+        // the run) or the tree at x0, mapped read-only by `find_dtb` until `release`,
+        // which takes `self` and so ends every borrow of this slice first.
+        unsafe {
+            core::slice::from_raw_parts(self.range.start as *const u8, self.range.size() as usize)
+        }
+    }
+
+    /// Unmap the tree (setup has copied out what must survive: domain names).
+    #[link_section = ".init.text"]
+    fn release(self) {
+        if let Some(r) = self.mapped {
+            live::with(|m| m.unmap(r)).unwrap_or_else(|e| fatal("device tree", &e));
+        }
+    }
+}
+
 #[link_section = ".init.text"]
-fn find_dtb(x0: u64) -> (&'static [u8], PhysRange) {
+fn find_dtb(x0: u64) -> Dtb {
     if x0 == 0 {
         // The FVP cannot pass x0: a tree loaded at the conventional address with
         // --data cluster0.cpu0=FILE@0x7f000000 is used when it has the FDT magic.
@@ -427,10 +456,10 @@ fn find_dtb(x0: u64) -> (&'static [u8], PhysRange) {
         }
         let b: &'static [u8] = &BUILTIN_DTB.0;
         info!("device tree: x0 is 0, using the built-in FVP BaseR tree");
-        return (
-            b,
-            PhysRange::new(b.as_ptr() as u64, b.as_ptr() as u64 + b.len() as u64),
-        );
+        return Dtb {
+            range: PhysRange::new(b.as_ptr() as u64, b.as_ptr() as u64 + b.len() as u64),
+            mapped: None,
+        };
     }
     if !x0.is_multiple_of(8) {
         fatal(
@@ -459,9 +488,8 @@ fn find_dtb(x0: u64) -> (&'static [u8], PhysRange) {
     let range = PhysRange::new(x0, x0 + total).page_aligned();
     live::with(|m| m.map(range, Attrs::RODATA)).unwrap_or_else(|e| fatal("device tree", &e));
     info!("device tree: {total} bytes at {x0:#x}");
-    // SAFETY: the whole blob is now mapped read-only and stays mapped for the run.
-    (
-        unsafe { core::slice::from_raw_parts(x0 as *const u8, total as usize) },
-        PhysRange::new(x0, x0 + total),
-    )
+    Dtb {
+        range: PhysRange::new(x0, x0 + total),
+        mapped: Some(range),
+    }
 }

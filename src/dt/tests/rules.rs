@@ -601,3 +601,47 @@ fn a_memreserve_list_without_terminator_is_refused() {
         Some(FdtError::BadMemReserve { off: rsv as u32 })
     );
 }
+
+/// `parse` finds the console during its one walk when /aliases and /chosen come first;
+/// whatever the order, the console is the node a path lookup finds (the first child
+/// that matches, available or not).
+#[test]
+fn the_console_is_the_first_node_its_path_names_in_any_tree_order() {
+    let uart = |at: &str, status: &str| {
+        format!(
+            r#"uart@{at} {{ compatible = "arm,pl011"; reg = <0x0 0x{at} 0x0 0x1000>; {status} }};"#
+        )
+    };
+    let head = r#"/dts-v1/;
+/ {
+    #address-cells = <2>;
+    #size-cells = <2>;"#;
+    let chosen = r#"aliases { serial0 = "/uart"; };
+    chosen { stdout-path = "serial0"; xen,static-heap = <0x0 0x10000000 0x0 0x1000000>; };"#;
+    let memory = r#"memory@0 { device_type = "memory"; reg = <0x0 0x0 0x0 0x80000000>; };"#;
+    let a = uart("9c090000", "");
+    let b = uart("9c0a0000", "");
+    let off = uart("9c0b0000", r#"status = "disabled";"#);
+    // (root children in order, the console found: Some(path) or disabled)
+    let cases = [
+        (vec![chosen, memory, &a, &b], Some("/uart")),
+        (vec![&a, chosen, memory, &b], Some("/uart")),
+        (vec![memory, chosen, &a, &b], Some("/uart")),
+        (vec![chosen, memory, &off, &a], None),
+    ];
+    for (children, console) in cases {
+        let src = format!("{head}\n{}\n}};\n", children.join("\n"));
+        let info = ok(&src);
+        match console {
+            Some(path) => {
+                let c = info.console.unwrap_or_else(|| panic!("no console:\n{src}"));
+                assert_eq!(c.path, path, "{src}");
+                assert_eq!(c.regs.start, 0x9c09_0000, "{src}");
+            }
+            None => {
+                assert_eq!(info.console, None, "{src}");
+                assert_eq!(info.disabled_console, Some("/uart"), "{src}");
+            }
+        }
+    }
+}

@@ -93,7 +93,11 @@ impl fmt::Display for Attrs {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let rw = if self.read_only { "RO" } else { "RW" };
         let x = if self.exec_never { "XN" } else { "X " };
-        write!(f, "{rw} {x} {}", self.mem.name())
+        f.write_str(rw)?;
+        f.write_str(" ")?;
+        f.write_str(x)?;
+        f.write_str(" ")?;
+        f.write_str(self.mem.name())
     }
 }
 

@@ -172,6 +172,30 @@ impl MpuTable {
         programmed: impl IntoIterator<Item = (u8, u64, u64)>,
     ) -> Result<Self, MpuError> {
         let mut t = Self::new(count, pa_bits);
+        t.load_programmed(count, pa_bits, programmed)?;
+        Ok(t)
+    }
+
+    /// `from_programmed` in place: empty this table, then fill it from the regions
+    /// already programmed. The firmware's table is 255 slots (about 8 KiB): rebuilding
+    /// it where it lives spares the copies a returned table costs. On an error the
+    /// table holds the regions read before the bad one.
+    pub fn load_programmed(
+        &mut self,
+        count: u8,
+        pa_bits: u8,
+        programmed: impl IntoIterator<Item = (u8, u64, u64)>,
+    ) -> Result<(), MpuError> {
+        // Only used slots hold anything: clearing them empties the table.
+        for w in 0..self.used.len() {
+            while self.used[w] != 0 {
+                let i = w * 64 + self.used[w].trailing_zeros() as usize;
+                self.clear(i as u8);
+            }
+        }
+        self.count = count;
+        self.pa_bits = pa_bits;
+        let t = self;
         for (index, prbar, prlar) in programmed {
             if index >= count {
                 return Err(MpuError::BootIndexOutOfRange { index, count });
@@ -201,7 +225,7 @@ impl MpuTable {
                 },
             );
         }
-        Ok(t)
+        Ok(())
     }
 
     pub const fn count(&self) -> u8 {
@@ -332,15 +356,20 @@ impl fmt::Display for MpuTable {
             self.used_count(),
             self.count
         )?;
+        use crate::numfmt::{dec, hex};
         for (i, r) in self.iter() {
-            write!(
-                f,
-                "  #{i:<3} {:#012x}..{:#012x}  {}  refcount {}",
-                r.range.start,
-                r.range.end - 1,
-                r.attrs,
-                r.refcount
-            )?;
+            // "  #{i:<3} {:#012x}..{:#012x}  {attrs}  refcount {}", the numbers without
+            // core::fmt's padding code (this dump is most of the boot log).
+            f.write_str("  #")?;
+            dec(f, i.into(), 3)?;
+            f.write_str(" ")?;
+            hex(f, r.range.start, 12)?;
+            f.write_str("..")?;
+            hex(f, r.range.end - 1, 12)?;
+            f.write_str("  ")?;
+            fmt::Display::fmt(&r.attrs, f)?;
+            f.write_str("  refcount ")?;
+            dec(f, r.refcount.into(), 0)?;
             match self.owner(i) {
                 Owner::Hypervisor => writeln!(f)?,
                 d => writeln!(f, "  {d} (EL1)")?,
@@ -365,6 +394,17 @@ impl<H: MpuHw> Mpu<H> {
 
     pub fn table(&self) -> &MpuTable {
         &self.table
+    }
+
+    /// Adopt what the hardware already holds (the boot head's regions), rebuilding the
+    /// table in place (`MpuTable::load_programmed`); writes no register.
+    pub fn adopt_programmed(
+        &mut self,
+        count: u8,
+        pa_bits: u8,
+        programmed: impl IntoIterator<Item = (u8, u64, u64)>,
+    ) -> Result<(), MpuError> {
+        self.table.load_programmed(count, pa_bits, programmed)
     }
 
     pub fn hw(&self) -> &H {
