@@ -62,6 +62,10 @@ trap_common:
     mov     x1, x0
     mov     x0, sp
     bl      el2_trap
+    /* trap_return: restore the frame at sp and ERET (also the way into a guest from
+     * setup: arch::vcpu::run puts the guest's frame at the top of the stack). */
+    .global trap_return
+trap_return:
     ldp     x30, x2, [sp, #240]
     msr     elr_el2, x2
     ldp     x2, x3, [sp, #256]

@@ -177,8 +177,6 @@ struct State {
     sys_counter: crate::timer::SystemCounter,
     /// Counter ticks added by WFI fast-forwarding to the next timer deadline.
     time_skip: u64,
-    /// An interrupt input or the GIC changed: look at the lines at the next stop.
-    trace_irq: bool,
     /// Semihosting stderr output.
     stderr: Vec<u8>,
     uart_echo: [Option<Box<dyn Write>>; 3],
@@ -266,6 +264,14 @@ impl State {
             sctlr_el1: self.sctlr_el1,
             hcr_el2: self.hcr,
         }
+    }
+
+    /// Whether the DRAM page holding `addr` has real contents (loaded, or filled).
+    fn is_touched(&self, addr: u64) -> bool {
+        let i = ((addr - DRAM_BASE) / PAGE) as usize;
+        self.touched
+            .get(i / 64)
+            .is_some_and(|w| w & (1 << (i % 64)) != 0)
     }
 
     /// Mark a DRAM page as holding real contents; returns whether it was untouched.
@@ -364,7 +370,6 @@ impl Machine {
             timers: crate::timer::Timers::new(COUNTER_HZ),
             sys_counter: crate::timer::SystemCounter::new(COUNTER_HZ as u32),
             time_skip: 0,
-            trace_irq: cfg.trace_interrupts,
             semihosting: crate::semihosting::Semihosting::new(
                 cfg.semihosting_dir.clone(),
                 cfg.semihosting_cmdline.clone(),
@@ -907,21 +912,11 @@ impl Machine {
                 break stop;
             }
             let pc = self.pc();
-            let step = {
-                let st = &self.uc.get_data().strict;
-                st.on && (st.selr_pending || st.region_pending.is_some())
-            };
+            let step = self.strict_step_wanted();
             let insn = self.insn(pc);
             let r = self.uc.emu_start(pc, UNTIL, 0, if step { 1 } else { 0 });
-            if step && r.is_ok() && insn == Some(INSN_ISB) && self.pc() == pc + 4 {
-                let st = &mut self.uc.get_data_mut().strict;
-                st.selr_pending = false;
-                st.region_pending = None;
-            }
-            if self.uc.get_data().mpu_changed {
-                self.uc.get_data_mut().mpu_changed = false;
-                self.flush_translations();
-            }
+            let now = self.pc();
+            self.after_slice(step && r.is_ok(), insn, pc, now);
             let result = match r {
                 Ok(()) => self.after_stop(pc, step),
                 Err(uc_error::EXCEPTION) => self.on_refused_access(),
@@ -985,7 +980,7 @@ impl Machine {
         }
         let m = s.gic.maintenance(0);
         s.gic.set_ppi(0, crate::gic::INTID_MAINTENANCE, m);
-        if s.trace_irq {
+        if s.gic.trace.is_some() {
             for e in s.gic.drain_trace() {
                 eprintln!("r82sim: irq: {e:?} at instruction {}", s.insns);
             }
@@ -1059,6 +1054,29 @@ impl Machine {
             kind,
             pstate,
         })
+    }
+
+    /// Strict MPU mode with a PRSELR or region write not yet synchronised: run one
+    /// instruction at a time so the ISB that completes it is seen.
+    fn strict_step_wanted(&self) -> bool {
+        let st = &self.uc.get_data().strict;
+        st.on && (st.selr_pending || st.region_pending.is_some())
+    }
+
+    /// After a slice of emulation from `pc` to `now`: a single step that completed an
+    /// ISB (`isb_step`: it ran one instruction without error, `insn` is that
+    /// instruction) synchronises pending strict-mode MPU writes; an MPU change drops
+    /// Unicorn's cached translations.
+    fn after_slice(&mut self, isb_step: bool, insn: Option<u32>, pc: u64, now: u64) {
+        if isb_step && insn == Some(INSN_ISB) && now == pc + 4 {
+            let st = &mut self.uc.get_data_mut().strict;
+            st.selr_pending = false;
+            st.region_pending = None;
+        }
+        if self.uc.get_data().mpu_changed {
+            self.uc.get_data_mut().mpu_changed = false;
+            self.flush_translations();
+        }
     }
 
     fn flush_translations(&mut self) {
@@ -1539,8 +1557,7 @@ impl Machine {
         if let Some(byte) = s.fill {
             for (i, b) in v.iter_mut().enumerate() {
                 let a = addr + i as u64;
-                let p = ((a - DRAM_BASE) / PAGE) as usize;
-                if in_dram(a) && s.touched[p / 64] & (1 << (p % 64)) == 0 {
+                if in_dram(a) && !s.is_touched(a) {
                     *b = byte;
                 }
             }
@@ -2367,15 +2384,8 @@ impl Machine {
                 s.eret_from = None;
             }
             s.insns = before + 1;
-            if r.is_ok() && insn == Some(INSN_ISB) && after == pc + 4 {
-                s.strict.selr_pending = false;
-                s.strict.region_pending = None;
-            }
         }
-        if self.uc.get_data().mpu_changed {
-            self.uc.get_data_mut().mpu_changed = false;
-            self.flush_translations();
-        }
+        self.after_slice(r.is_ok(), insn, pc, after);
         let result = match r {
             Ok(()) => {
                 let s = self.uc.get_data();
@@ -2441,10 +2451,7 @@ impl Machine {
                 break DebugStop::Interrupted;
             }
             let pc = self.pc();
-            let step = {
-                let st = &self.uc.get_data().strict;
-                st.on && (st.selr_pending || st.region_pending.is_some())
-            };
+            let step = self.strict_step_wanted();
             let insn = self.insn(pc);
             if pc == start_pc && self.insns() == start_insns {
                 self.uc.get_data_mut().dbg.skip = Some(pc);
@@ -2465,15 +2472,7 @@ impl Machine {
             if ours || (hit.is_some() && r.is_ok()) {
                 self.settle_at(now);
             }
-            if step && r.is_ok() && insn == Some(INSN_ISB) && now == pc + 4 {
-                let st = &mut self.uc.get_data_mut().strict;
-                st.selr_pending = false;
-                st.region_pending = None;
-            }
-            if self.uc.get_data().mpu_changed {
-                self.uc.get_data_mut().mpu_changed = false;
-                self.flush_translations();
-            }
+            self.after_slice(step && r.is_ok(), insn, pc, now);
             let result = match r {
                 Ok(()) if ours => {
                     if !step && self.wfi_done(now) {

@@ -5,8 +5,7 @@
 //! must boot.
 mod common;
 
-use common::rxen;
-use r82sim::machine::{Config, DtbChoice, Machine, Outcome};
+use common::boot_blob;
 use vm_fdt::FdtWriter;
 
 /// A tree in the FVP BaseR shape, with every part a test may change.
@@ -59,18 +58,6 @@ impl Tree {
         w.end_node(root).unwrap();
         w.finish().unwrap()
     }
-}
-
-fn boot_blob(blob: Vec<u8>, regions: u8) -> (Machine, Outcome) {
-    let mut m = Machine::new(Config {
-        mpu_regions: regions,
-        max_insns: 200_000_000,
-        ..Config::default()
-    })
-    .unwrap();
-    m.load_elf(&rxen(), DtbChoice::Blob(blob)).unwrap();
-    let o = m.run();
-    (m, o)
 }
 
 /// The run stopped with status 1 and `msg` on the console, and the MPU map is sane:

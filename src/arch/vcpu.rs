@@ -240,38 +240,34 @@ global_asm!(
     r#"
     .section .text.enter_guest, "ax"
     .global enter_guest
-/* enter_guest(frame): load x0-x30, ELR_EL2 and SPSR_EL2 from a TrapFrame and ERET.
- * The EL2 stack is reset to the frame's `sp` field (the top of rxen's stack). */
+/* enter_guest(frame, dest): move the TrapFrame at x0 to x1 (the top of the EL2 stack
+ * less one frame; the two may overlap), make it the stack, and leave through the
+ * trap path's own restore (boot/entry.S: trap_return), so the frame layout is
+ * restored in one place only. */
 enter_guest:
-    ldr     x1, [x0, #{SP}]
-    mov     sp, x1
-    ldp     x1, x2, [x0, #{ELR}]
-    msr     elr_el2, x1
-    msr     spsr_el2, x2
-    ldp     x2, x3, [x0, #16]
-    ldp     x4, x5, [x0, #32]
-    ldp     x6, x7, [x0, #48]
-    ldp     x8, x9, [x0, #64]
-    ldp     x10, x11, [x0, #80]
-    ldp     x12, x13, [x0, #96]
-    ldp     x14, x15, [x0, #112]
-    ldp     x16, x17, [x0, #128]
-    ldp     x18, x19, [x0, #144]
-    ldp     x20, x21, [x0, #160]
-    ldp     x22, x23, [x0, #176]
-    ldp     x24, x25, [x0, #192]
-    ldp     x26, x27, [x0, #208]
-    ldp     x28, x29, [x0, #224]
-    ldr     x30, [x0, #240]
-    ldp     x0, x1, [x0, #0]
-    eret
+    cmp     x1, x0
+    b.eq    3f
+    b.hi    2f
+    mov     x2, #0                      /* dest below src: copy upwards */
+1:  ldr     x3, [x0, x2]
+    str     x3, [x1, x2]
+    add     x2, x2, #8
+    cmp     x2, #{FRAME}
+    b.lo    1b
+    b       3f
+2:  mov     x2, #{FRAME}                /* dest above src: copy downwards */
+4:  sub     x2, x2, #8
+    ldr     x3, [x0, x2]
+    str     x3, [x1, x2]
+    cbnz    x2, 4b
+3:  mov     sp, x1
+    b       trap_return
 "#,
-    SP = const core::mem::offset_of!(TrapFrame, sp),
-    ELR = const core::mem::offset_of!(TrapFrame, elr),
+    FRAME = const core::mem::size_of::<TrapFrame>(),
 );
 
 extern "C" {
-    fn enter_guest(frame: *const TrapFrame) -> !;
+    fn enter_guest(frame: *const TrapFrame, dest: u64) -> !;
     static boot_stack_top: u8;
 }
 
@@ -285,11 +281,10 @@ pub fn stack_top() -> u64 {
 /// Leave EL2 for the guest whose registers are in `frame` (EL1 state already
 /// restored), with the EL2 stack reset to `stack_top`.
 pub fn run(frame: &TrapFrame, stack_top: u64) -> ! {
-    let mut f = *frame;
-    f.sp = stack_top;
-    // SAFETY: `f` holds a complete guest context (x0-x30, ELR at a guest entry or
-    // resume point, SPSR for EL1/EL0 with the domain's stage 2 in force); the EL2
-    // stack is reset, so nothing of the current EL2 call chain is needed afterwards.
-    // `f` lives on the stack being reset, but it is read before the first push.
-    unsafe { enter_guest(&f) }
+    let dest = stack_top - core::mem::size_of::<TrapFrame>() as u64;
+    // SAFETY: `frame` holds a complete guest context (x0-x30, ELR at a guest entry or
+    // resume point, SPSR for EL1/EL0 with the domain's stage 2 in force). The EL2 stack
+    // is reset: nothing of the current call chain is needed afterwards, and the frame
+    // is moved (overlap allowed) before anything else uses the stack.
+    unsafe { enter_guest(frame, dest) }
 }

@@ -497,9 +497,15 @@ fn inject_abort(frame: &mut TrapFrame, esr: Esr) {
     let from_el0 = (frame.spsr >> 2) & 3 == 0;
     let ec: u64 = if from_el0 { 0x24 } else { 0x25 };
     let iss = 0x10 | (esr.iss() as u64 & (1 << 6));
-    let esr_el1 = (ec << 26) | (1 << 25) | iss;
-    let vbar =
-        crate::arch::vcpu::inject_sync_to_el1(frame.elr, frame.spsr, esr_el1, Some(frame.far));
+    let far = frame.far;
+    inject_sync(frame, (ec << 26) | (1 << 25) | iss, Some(far));
+}
+
+/// Make the guest take a synchronous exception at EL1 with `esr_el1` (and FAR_EL1) for
+/// the instruction at ELR_EL2: EL1's exception registers as the architecture sets
+/// them, then ELR_EL2/SPSR_EL2 aimed at VBAR_EL1 plus the vector for where it came from.
+fn inject_sync(frame: &mut TrapFrame, esr_el1: u64, far: Option<u64>) {
+    let vbar = crate::arch::vcpu::inject_sync_to_el1(frame.elr, frame.spsr, esr_el1, far);
     frame.elr = vbar + vector_offset(frame.spsr);
     frame.spsr = SPSR_EL1H_MASKED;
 }
@@ -561,10 +567,8 @@ fn emulate_vpl011(d: &mut Domain, frame: &mut TrapFrame, esr: Esr) -> Next {
 /// at ELR_EL2, the way the architecture would have (ESR_EL1 EC 0, ELR_EL1, SPSR_EL1,
 /// VBAR_EL1 plus the vector for where it came from).
 fn inject_undef(frame: &mut TrapFrame) {
-    let offset = vector_offset(frame.spsr);
-    let vbar = crate::arch::vcpu::inject_sync_to_el1(frame.elr, frame.spsr, 1 << 25, None);
-    frame.elr = vbar + offset;
-    frame.spsr = SPSR_EL1H_MASKED;
+    // ESR_EL1: EC 0 (unknown reason), IL set.
+    inject_sync(frame, 1 << 25, None);
 }
 
 fn crash_report(d: &Domain, frame: &TrapFrame, esr: Esr) {

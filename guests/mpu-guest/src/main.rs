@@ -104,6 +104,32 @@ fn expect_fault(f: impl FnOnce()) -> Option<Syndrome> {
     (exceptions::count() != before).then(|| Syndrome::new(exceptions::last().0))
 }
 
+/// Checks that `fault` is a same-EL data abort with an FSC in `fsc`, and says so.
+fn check_dabt(fault: Option<Syndrome>, fsc: core::ops::RangeInclusive<u8>, access: &str) -> bool {
+    match fault {
+        Some(s) if s.ec == EC_DABT_SAME && fsc.contains(&s.fsc()) => {
+            println!(
+                "mpu-guest:   handled at EL1: {} ({})",
+                s.ec_name(),
+                s.fsc_name()
+            );
+            true
+        }
+        Some(s) => {
+            println!(
+                "mpu-guest:   WRONG fault: EC={:#x} FSC={:#x}",
+                s.ec,
+                s.fsc()
+            );
+            false
+        }
+        None => {
+            println!("mpu-guest:   WRONG: the {} went through", access);
+            false
+        }
+    }
+}
+
 fn main(boot: &Boot) -> ! {
     let (mem_base, mem_size) = boot
         .bank_of(boot.load as u64)
@@ -161,45 +187,18 @@ fn main(boot: &Boot) -> ! {
     );
 
     println!("mpu-guest: write the guard page (expect a stage-1 permission fault at EL1)");
-    match expect_fault(|| store(guard, 0x5a)) {
-        Some(s) if s.ec == EC_DABT_SAME && (0x0c..=0x0f).contains(&s.fsc()) => {
-            ok += 1;
-            println!(
-                "mpu-guest:   handled at EL1: {} ({})",
-                s.ec_name(),
-                s.fsc_name()
-            );
-        }
-        Some(s) => println!(
-            "mpu-guest:   WRONG fault: EC={:#x} FSC={:#x}",
-            s.ec,
-            s.fsc()
-        ),
-        None => println!("mpu-guest:   WRONG: the write went through"),
-    }
+    // FSC 0b0011xx: permission fault, levels 0-3.
+    ok += check_dabt(expect_fault(|| store(guard, 0x5a)), 0x0c..=0x0f, "write") as i32;
 
     println!(
         "mpu-guest: read {:#x}, just past our memory, in no region (expect a stage-1 translation fault at EL1)",
         mem_end
     );
-    match expect_fault(|| {
+    // FSC 0b0001xx: translation fault, levels 0-3.
+    let fault = expect_fault(|| {
         load(mem_end);
-    }) {
-        Some(s) if s.ec == EC_DABT_SAME && (0x04..=0x07).contains(&s.fsc()) => {
-            ok += 1;
-            println!(
-                "mpu-guest:   handled at EL1: {} ({})",
-                s.ec_name(),
-                s.fsc_name()
-            );
-        }
-        Some(s) => println!(
-            "mpu-guest:   WRONG fault: EC={:#x} FSC={:#x}",
-            s.ec,
-            s.fsc()
-        ),
-        None => println!("mpu-guest:   WRONG: the read went through"),
-    }
+    });
+    ok += check_dabt(fault, 0x04..=0x07, "read") as i32;
 
     println!(
         "mpu-guest: {}/2 stage-1 faults handled at EL1; powering off",

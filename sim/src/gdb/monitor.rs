@@ -46,20 +46,26 @@ fn attr(r: RegionRegs, mair: u64) -> String {
     mem_type((mair >> (8 * r.attr_index())) as u8)
 }
 
-/// The enabled regions of the EL2 MPU, one line each: index, first..last byte, EL2
-/// permissions, memory type; for a region open to EL1 (AP[1], stage 2), its EL1/EL0
-/// rights.
-pub fn el2_mpu(mpu: &Mpu, mair: u64, sctlr: u64) -> String {
+/// The enabled regions of an MPU and the dump's first line (EL`el`: 1 or 2).
+fn enabled_regions(mpu: &Mpu, el: u8, sctlr: u64) -> (Vec<u8>, String) {
     let enabled: Vec<u8> = (0..mpu.count())
         .filter(|i| mpu.region(*i).enabled())
         .collect();
-    let mut out = format!(
-        "EL2 MPU: {} of {} regions enabled (SCTLR_EL2 {}, PRENR_EL2 {:#x})\n",
+    let head = format!(
+        "EL{el} MPU: {} of {} regions enabled (SCTLR_EL{el} {}, PRENR_EL{el} {:#x})\n",
         enabled.len(),
         mpu.count(),
         flags(sctlr),
         mpu.prenr()
     );
+    (enabled, head)
+}
+
+/// The enabled regions of the EL2 MPU, one line each: index, first..last byte, EL2
+/// permissions, memory type; for a region open to EL1 (AP[1], stage 2), its EL1/EL0
+/// rights.
+pub fn el2_mpu(mpu: &Mpu, mair: u64, sctlr: u64) -> String {
+    let (enabled, mut out) = enabled_regions(mpu, 2, sctlr);
     for i in enabled {
         let r = mpu.region(i);
         let rw = if r.read_only() { "RO" } else { "RW" };
@@ -82,16 +88,7 @@ pub fn el2_mpu(mpu: &Mpu, mair: u64, sctlr: u64) -> String {
 /// The enabled regions of the EL1 MPU (stage 1 of EL1&0): EL1 permissions, EL0
 /// access, execute rights, memory type.
 pub fn el1_mpu(mpu: &Mpu, mair: u64, sctlr: u64) -> String {
-    let enabled: Vec<u8> = (0..mpu.count())
-        .filter(|i| mpu.region(*i).enabled())
-        .collect();
-    let mut out = format!(
-        "EL1 MPU: {} of {} regions enabled (SCTLR_EL1 {}, PRENR_EL1 {:#x})\n",
-        enabled.len(),
-        mpu.count(),
-        flags(sctlr),
-        mpu.prenr()
-    );
+    let (enabled, mut out) = enabled_regions(mpu, 1, sctlr);
     for i in enabled {
         let r = mpu.region(i);
         let rw = if r.read_only() { "RO" } else { "RW" };

@@ -37,6 +37,20 @@
 9998: .quad 0x20026, \code
     .endm
 
+    /* A 2 KiB-aligned vector table at LABEL: each of the 16 entries puts its own
+     * offset in x16 and branches to HANDLER. */
+    .macro vector_table label, handler
+    .balign 0x800
+\label:
+    .set vi, 0
+    .rept 16
+    .balign 0x80
+    mov     x16, #(vi * 0x80)
+    b       \handler
+    .set vi, vi + 1
+    .endr
+    .endm
+
     .macro setup_vectors
     ldr     x0, =vectors
     msr     vbar_el2, x0
@@ -55,15 +69,7 @@ _start:
     b.lo    0b
     b       main
 
-    .balign 0x800
-vectors:
-    .set vi, 0
-    .rept 16
-    .balign 0x80
-    mov     x16, #(vi * 0x80)
-    b       log_exception
-    .set vi, vi + 1
-    .endr
+    vector_table vectors, log_exception
 
 log_exception:
     mrs     x9, esr_el2

@@ -81,15 +81,7 @@ el1_done:
 finish:
     exit    0
 
-    .balign 0x800
-el1_vectors:
-    .set vi, 0
-    .rept 16
-    .balign 0x80
-    mov     x16, #(vi * 0x80)
-    b       el1_log
-    .set vi, vi + 1
-    .endr
+    vector_table el1_vectors, el1_log
 el1_log:
     mrs     x9, esr_el1
     mrs     x10, far_el1

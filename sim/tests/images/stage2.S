@@ -62,15 +62,7 @@ el2_done:
 after_illegal:
     b       .                                   /* never runs: the vector ends it */
 
-    .balign 0x800
-vectors2:
-    .set vi, 0
-    .rept 16
-    .balign 0x80
-    mov     x16, #(vi * 0x80)
-    b       log2
-    .set vi, vi + 1
-    .endr
+    vector_table vectors2, log2
 
 log2:
     mrs     x9, esr_el2

@@ -427,24 +427,7 @@ impl<H: MpuHw> Mpu<H> {
         self.table.check_range(range)?;
         self.table.check_wx(range, attrs)?;
         match self.table.lookup(range)? {
-            Match::NotFound => {
-                let index = self.table.free_slot().ok_or(MpuError::Exhausted {
-                    range,
-                    count: self.table.count,
-                })?;
-                let (prbar, prlar) = encode(range, attrs);
-                self.hw.write_region(index, prbar, prlar);
-                self.hw.sync();
-                self.table.set(
-                    index,
-                    Region {
-                        range,
-                        attrs,
-                        refcount: 0,
-                    },
-                );
-                Ok(index)
-            }
+            Match::NotFound => self.program_new(range, attrs, 0, encode(range, attrs)),
             Match::Exact(index) | Match::Contained(index) => {
                 self.hypervisor_owned(range, index)?;
                 let region = &mut self.table.regions[index as usize];
@@ -624,11 +607,22 @@ impl<H: MpuHw> Mpu<H> {
                 owner: self.table.owner(index),
             });
         }
+        self.program_new(range, attrs, domain.max(1), encode_guest(range, attrs))
+    }
+
+    /// Program the lowest free slot with `regs` for a new region of `owner` (0: rxen),
+    /// once every check has passed.
+    fn program_new(
+        &mut self,
+        range: PhysRange,
+        attrs: Attrs,
+        owner: u16,
+        (prbar, prlar): (u64, u64),
+    ) -> Result<u8, MpuError> {
         let index = self.table.free_slot().ok_or(MpuError::Exhausted {
             range,
             count: self.table.count,
         })?;
-        let (prbar, prlar) = encode_guest(range, attrs);
         self.hw.write_region(index, prbar, prlar);
         self.hw.sync();
         self.table.set(
@@ -639,7 +633,7 @@ impl<H: MpuHw> Mpu<H> {
                 refcount: 0,
             },
         );
-        self.table.owner[index as usize] = domain.max(1);
+        self.table.owner[index as usize] = owner;
         Ok(index)
     }
 
