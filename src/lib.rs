@@ -17,6 +17,7 @@ pub mod fuzzing;
 pub mod mm;
 pub mod numfmt;
 pub mod platform;
+pub mod txfifo;
 
 // The firmware proper: hardware access, console and boot flow. Built only for the
 // bare-metal target; everything above is host-testable.

@@ -1,53 +1,164 @@
 // SPDX-License-Identifier: GPL-2.0-only
-//! Numbers for the log without `core::fmt`'s padding machinery: each of the ~50
-//! numbers the boot log prints costs ~350 instructions through `{:#x}`/`{:#012x}`
-//! (`pad_integral`, a `write_char` per fill character), and ~40 here (the digits go
-//! to a small buffer, then one `write_str`). The output is exactly `core::fmt`'s.
+//! Log text without `core::fmt`'s machinery where the boot log is hot: each of the
+//! ~50 numbers the boot log prints costs ~350 instructions through `{:#x}`/`{:#012x}`
+//! (`pad_integral`, a `write_char` per fill character), and every `write_str` on a
+//! `Formatter` is a trip through `core::fmt` to the console. A `Line` is built in
+//! place (digits written straight into it) and written with one `write_str`. The
+//! output is exactly `core::fmt`'s.
 use core::fmt::{self, Write};
+use core::mem::MaybeUninit;
 
 /// `{:#0width$x}` of `v`: "0x" and at least `width - 2` hex digits (as `{:#x}` when
 /// `width` is 0), for `width` up to 18 (16 digits; wider is printed as 18).
 pub fn hex(w: &mut impl Write, v: u64, width: usize) -> fmt::Result {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut buf = [0u8; 2 + 16];
-    let used = (64 - (v | 1).leading_zeros() as usize).div_ceil(4);
-    let digits = used.max(width.saturating_sub(2)).min(16);
-    let (mut x, mut p) = (v, buf.len());
-    for _ in 0..digits {
-        p -= 1;
-        buf[p] = DIGITS[(x & 0xf) as usize];
-        x >>= 4;
-    }
-    buf[p - 2] = b'0';
-    buf[p - 1] = b'x';
-    w.write_str(as_str(&buf[p - 2..]))
+    Line::<18>::new().hex(v, width).write_to(w)
 }
 
-/// `{}` of `v`, left-aligned in `width` columns (`{:<width$}`).
+/// `{}` of `v`, left-aligned in `width` columns (`{:<width$}`), for `width` up to 40.
 pub fn dec(w: &mut impl Write, v: u64, width: usize) -> fmt::Result {
-    let mut buf = [b' '; 20];
-    let mut n = 0;
-    let mut x = v;
-    loop {
-        buf[19 - n] = b'0' + (x % 10) as u8;
-        n += 1;
-        x /= 10;
-        if x == 0 {
-            break;
+    Line::<40>::new().dec(v, width).write_to(w)
+}
+
+/// A line built in place, then written with one `write_str`. Holds UTF-8 only: it is
+/// filled from `&str`s and ASCII digits. A piece that does not fit is cut at a
+/// character boundary and the line is marked full: `write_to` then ends the text
+/// with "...". 8-byte aligned: the console writes aligned words eight bytes at a time.
+#[repr(C, align(8))]
+pub struct Line<const N: usize> {
+    /// Bytes `..len` are written; the rest is never read (not zeroed first: a dump
+    /// builds a line per row, and zeroing each cost more than filling it).
+    buf: [MaybeUninit<u8>; N],
+    len: usize,
+    full: bool,
+}
+
+impl<const N: usize> Default for Line<N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<const N: usize> Line<N> {
+    pub const fn new() -> Self {
+        Self {
+            buf: [MaybeUninit::uninit(); N],
+            len: 0,
+            full: false,
         }
     }
-    w.write_str(as_str(&buf[20 - n..]))?;
-    for _ in n..width {
-        w.write_str(" ")?;
+
+    /// Append `s`. Inlined: the pieces are mostly literals, whose copy then has a
+    /// known length and needs no call to memcpy.
+    #[inline(always)]
+    pub fn push(&mut self, s: &str) -> &mut Self {
+        match self.buf.get_mut(self.len..self.len + s.len()) {
+            Some(dst) => {
+                dst.write_copy_of_slice(s.as_bytes());
+                self.len += s.len();
+            }
+            None => self.push_cut(s),
+        }
+        self
     }
-    Ok(())
+
+    /// The longest prefix of `s` that fits and ends on a character boundary.
+    #[cold]
+    fn push_cut(&mut self, s: &str) {
+        let room = N - self.len;
+        let take = (0..=room.min(s.len()))
+            .rev()
+            .find(|&n| s.is_char_boundary(n))
+            .unwrap_or(0);
+        self.buf[self.len..self.len + take].write_copy_of_slice(&s.as_bytes()[..take]);
+        self.len += take;
+        self.full = true;
+    }
+
+    /// The next `n` bytes of the line, to be filled with ASCII; `None` (and the line
+    /// marked full) when they do not fit.
+    fn reserve(&mut self, n: usize) -> Option<&mut [MaybeUninit<u8>]> {
+        let at = self.len;
+        match self.buf.get_mut(at..at + n) {
+            Some(dst) => {
+                self.len += n;
+                Some(dst)
+            }
+            None => {
+                self.full = true;
+                None
+            }
+        }
+    }
+
+    /// Append `{:#0width$x}` of `v` (see `hex`).
+    pub fn hex(&mut self, v: u64, width: usize) -> &mut Self {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let used = (64 - (v | 1).leading_zeros() as usize).div_ceil(4);
+        let digits = used.max(width.saturating_sub(2)).min(16);
+        if let Some(dst) = self.reserve(2 + digits) {
+            dst[0].write(b'0');
+            dst[1].write(b'x');
+            let mut x = v;
+            for d in dst[2..].iter_mut().rev() {
+                d.write(DIGITS[(x & 0xf) as usize]);
+                x >>= 4;
+            }
+        }
+        self
+    }
+
+    /// Append `{:<width$}` of `v` (see `dec`).
+    pub fn dec(&mut self, v: u64, width: usize) -> &mut Self {
+        let mut n = 1;
+        let mut x = v / 10;
+        while x != 0 {
+            n += 1;
+            x /= 10;
+        }
+        if let Some(dst) = self.reserve(n.max(width)) {
+            let (digits, pad) = dst.split_at_mut(n);
+            let mut x = v;
+            for d in digits.iter_mut().rev() {
+                d.write(b'0' + (x % 10) as u8);
+                x /= 10;
+            }
+            for p in pad {
+                p.write(b' ');
+            }
+        }
+        self
+    }
+
+    pub fn as_str(&self) -> &str {
+        let written = &self.buf[..self.len];
+        // SAFETY: bytes `..len` were all written (`push`, `push_cut` and `reserve`'s
+        // callers fill every byte they add to `len`); MaybeUninit<u8> has u8's layout.
+        as_str(unsafe { &*(written as *const [MaybeUninit<u8>] as *const [u8]) })
+    }
+
+    /// Write the line to `w` in one `write_str` (and "..." after it when it was cut).
+    pub fn write_to(&self, w: &mut impl Write) -> fmt::Result {
+        w.write_str(self.as_str())?;
+        if self.full {
+            w.write_str("...")?;
+        }
+        Ok(())
+    }
 }
 
-/// The buffers above, which hold ASCII digits, 'x' and spaces only.
+impl<const N: usize> Write for Line<N> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.push(s);
+        Ok(())
+    }
+}
+
+/// The bytes of a `Line`: UTF-8 by construction, not validated again.
 fn as_str(b: &[u8]) -> &str {
-    debug_assert!(b.is_ascii());
-    // SAFETY: `hex` and `dec` fill these bytes from "0123456789abcdefx " only (ASCII,
-    // so UTF-8); checking it again is what this module exists to avoid.
+    debug_assert!(core::str::from_utf8(b).is_ok());
+    // SAFETY: a `Line` holds only bytes copied from `&str`s, each cut at a character
+    // boundary (`push`, `push_cut`), and the ASCII digits, 'x' and spaces of `hex` and
+    // `dec`: valid UTF-8 as a whole.
     unsafe { core::str::from_utf8_unchecked(b) }
 }
 
@@ -56,6 +167,26 @@ mod tests {
     extern crate std;
     use super::*;
     use std::string::String;
+
+    #[test]
+    fn a_line_holds_its_pieces_and_marks_a_cut() {
+        let mut l = Line::<16>::new();
+        l.push("  #").dec(5, 3).push(" ").hex(0x1f, 6);
+        assert_eq!(l.as_str(), "  #5   0x001f");
+        let mut s = String::new();
+        l.write_to(&mut s).unwrap();
+        assert_eq!(s, "  #5   0x001f");
+        // "é" is two bytes: the cut never splits it.
+        let mut l = Line::<4>::new();
+        l.push("abé").push("z");
+        assert_eq!(l.as_str(), "abé");
+        let mut l = Line::<3>::new();
+        l.push("abé");
+        assert_eq!(l.as_str(), "ab");
+        let mut s = String::new();
+        l.write_to(&mut s).unwrap();
+        assert_eq!(s, "ab...");
+    }
 
     #[test]
     fn hex_and_dec_print_what_core_fmt_prints() {

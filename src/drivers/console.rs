@@ -10,12 +10,10 @@ use safe_mmio::UniqueMmioPointer;
 use spin::mutex::SpinMutex;
 
 use crate::platform::{UART_BAUD, UART_CLOCK_HZ};
+use crate::txfifo::{put, Tx};
 
 /// The UART, and whether its FIFOs are on (`enable` succeeded: it sets LCR_H.FEN).
 static CONSOLE: SpinMutex<Option<(Uart<'static>, bool)>> = SpinMutex::new(None);
-
-/// Bytes the PL011 transmit FIFO holds when FIFOs are on (16; 32 from r1p5).
-const TX_FIFO_DEPTH: usize = 16;
 
 /// Use the PL011 at `base` (already mapped) as the console, at 115200 8N1.
 ///
@@ -38,22 +36,22 @@ pub unsafe fn init(base: u64) {
     *CONSOLE.lock() = Some((uart, fifo));
 }
 
-/// Room in the transmit FIFO, waiting until there is some: the whole FIFO when it is
-/// empty (TXFE, FIFOs on), else one byte when it is not full (TXFF clear).
-fn tx_room(uart: &Uart<'_>, fifo: bool) -> usize {
-    loop {
-        if fifo && uart.is_tx_fifo_empty() {
-            return TX_FIFO_DEPTH;
-        }
-        if !uart.is_tx_fifo_full() {
-            return 1;
-        }
+impl Tx for Uart<'_> {
+    fn tx_empty(&self) -> bool {
+        self.is_tx_fifo_empty()
+    }
+
+    fn tx_full(&self) -> bool {
+        self.is_tx_fifo_full()
+    }
+
+    fn put_byte(&mut self, b: u8) {
+        self.write_word(b);
     }
 }
 
 /// Writes to the console, turning `\n` into `\r\n`. It borrows the console's slot
-/// for as long as it lives, and knows how much room the FIFO had left, so the flags
-/// are read once per FIFO's worth of bytes rather than once per byte.
+/// for as long as it lives, and knows how much room the FIFO had left (see `put`).
 pub struct ConsoleWriter<'a> {
     slot: &'a mut Option<(Uart<'static>, bool)>,
     room: usize,
@@ -70,22 +68,7 @@ impl<'a> ConsoleWriter<'a> {
         let Some((mut uart, fifo)) = self.slot.take() else {
             return;
         };
-        let mut room = self.room;
-        for &b in s {
-            if b == b'\n' {
-                if room == 0 {
-                    room = tx_room(&uart, fifo);
-                }
-                uart.write_word(b'\r');
-                room -= 1;
-            }
-            if room == 0 {
-                room = tx_room(&uart, fifo);
-            }
-            uart.write_word(b);
-            room -= 1;
-        }
-        self.room = room;
+        put(&mut uart, fifo, &mut self.room, s);
         *self.slot = Some((uart, fifo));
     }
 }
@@ -131,11 +114,13 @@ impl Write for Emergency {
 const HELD_BYTES: usize = 1024;
 
 /// Log lines held until the level is known: each is one level byte, a 16-bit
-/// length and the line as printed (tag and `\n` included).
+/// length and the line as printed (tag and `\n` included), the line 8-byte aligned
+/// (the bytes of padding before a header are skipped on release: see `Held::push`).
+#[repr(C, align(8))]
 struct Held {
+    buf: [u8; HELD_BYTES],
     holding: bool,
     len: usize,
-    buf: [u8; HELD_BYTES],
 }
 
 static HELD: SpinMutex<Held> = SpinMutex::new(Held {
@@ -163,7 +148,9 @@ impl Write for HeldWriter<'_> {
 impl Held {
     /// Keep one line; false when it does not fit.
     fn push(&mut self, level: log::Level, line: fmt::Arguments) -> bool {
-        let start = self.len;
+        // Each line's text starts 8-byte aligned in memory (`buf` is, and the header is
+        // 3 bytes before), so that the console writes it a word at a time.
+        let start = (self.len + 3).next_multiple_of(8) - 3;
         let mut w = HeldWriter {
             held: self,
             at: start + 3,
@@ -186,8 +173,12 @@ impl Held {
     fn release(&mut self, level: log::LevelFilter) {
         let mut console = CONSOLE.lock();
         let mut w = ConsoleWriter::new(&mut console);
-        let mut at = 0;
-        while at + 3 <= self.len {
+        let mut at = 0usize;
+        loop {
+            at = (at + 3).next_multiple_of(8) - 3;
+            if at + 3 > self.len {
+                break;
+            }
             let lvl = self.buf[at] as usize;
             let n = u16::from_le_bytes([self.buf[at + 1], self.buf[at + 2]]) as usize;
             let text = &self.buf[at + 3..at + 3 + n];

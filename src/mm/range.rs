@@ -57,12 +57,15 @@ impl PhysRange {
 
 impl fmt::Display for PhysRange {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // As `write!(f, "[{:#x}, {:#x})", ..)`, without core::fmt's padding code.
-        f.write_str("[")?;
-        crate::numfmt::hex(f, self.start, 0)?;
-        f.write_str(", ")?;
-        crate::numfmt::hex(f, self.end, 0)?;
-        f.write_str(")")
+        // As `write!(f, "[{:#x}, {:#x})", ..)`, without core::fmt's padding code, built
+        // in place and written once.
+        let mut line = crate::numfmt::Line::<48>::new();
+        line.push("[")
+            .hex(self.start, 0)
+            .push(", ")
+            .hex(self.end, 0)
+            .push(")");
+        line.write_to(f)
     }
 }
 

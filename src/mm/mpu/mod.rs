@@ -89,15 +89,20 @@ impl Attrs {
     }
 }
 
+impl Attrs {
+    /// What `Display` prints ("RW XN Normal-WB"), appended to a line being built.
+    pub fn push_to<const N: usize>(&self, line: &mut crate::numfmt::Line<N>) {
+        line.push(if self.read_only { "RO " } else { "RW " })
+            .push(if self.exec_never { "XN " } else { "X  " })
+            .push(self.mem.name());
+    }
+}
+
 impl fmt::Display for Attrs {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let rw = if self.read_only { "RO" } else { "RW" };
-        let x = if self.exec_never { "XN" } else { "X " };
-        f.write_str(rw)?;
-        f.write_str(" ")?;
-        f.write_str(x)?;
-        f.write_str(" ")?;
-        f.write_str(self.mem.name())
+        let mut line = crate::numfmt::Line::<32>::new();
+        self.push_to(&mut line);
+        line.write_to(f)
     }
 }
 

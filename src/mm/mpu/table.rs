@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 //! The region table and its operations. See the module documentation in `mod.rs`.
-use core::fmt;
+use core::fmt::{self, Write};
 
 use super::{decode, encode, encode_guest, Attrs, DecodeError, MemType, MpuHw};
 use crate::mm::{PhysRange, PAGE_SIZE};
@@ -356,24 +356,28 @@ impl fmt::Display for MpuTable {
             self.used_count(),
             self.count
         )?;
-        use crate::numfmt::{dec, hex};
         for (i, r) in self.iter() {
-            // "  #{i:<3} {:#012x}..{:#012x}  {attrs}  refcount {}", the numbers without
-            // core::fmt's padding code (this dump is most of the boot log).
-            f.write_str("  #")?;
-            dec(f, i.into(), 3)?;
-            f.write_str(" ")?;
-            hex(f, r.range.start, 12)?;
-            f.write_str("..")?;
-            hex(f, r.range.end - 1, 12)?;
-            f.write_str("  ")?;
-            fmt::Display::fmt(&r.attrs, f)?;
-            f.write_str("  refcount ")?;
-            dec(f, r.refcount.into(), 0)?;
+            // "  #{i:<3} {:#012x}..{:#012x}  {attrs}  refcount {}", built in place and
+            // written once (this dump is most of the boot log).
+            let mut line = crate::numfmt::Line::<96>::new();
+            line.push("  #")
+                .dec(i.into(), 3)
+                .push(" ")
+                .hex(r.range.start, 12)
+                .push("..")
+                .hex(r.range.end - 1, 12)
+                .push("  ");
+            r.attrs.push_to(&mut line);
+            line.push("  refcount ").dec(r.refcount.into(), 0);
             match self.owner(i) {
-                Owner::Hypervisor => writeln!(f)?,
-                d => writeln!(f, "  {d} (EL1)")?,
+                Owner::Hypervisor => {}
+                d => {
+                    let _ = write!(line.push("  "), "{d}");
+                    line.push(" (EL1)");
+                }
             }
+            line.push("\n");
+            line.write_to(f)?;
         }
         Ok(())
     }
