@@ -426,7 +426,8 @@ impl<'a> Fdt<'a> {
 
     /// Every node below the root in tree order, in one pass over the structure
     /// block: `f(depth, node, name, values)` with the root's children at depth 1 and
-    /// `values[i]` the value of property `names[i]` of that node (as `Node::props_of`).
+    /// `values[i]` the value of property `names[i]` of that node (as `Node::props_of`;
+    /// `names` must be distinct).
     /// `f` returns whether to visit the node's subtree (false skips it).
     pub fn for_each_node<const N: usize, E>(
         &self,
@@ -440,6 +441,12 @@ impl<'a> Fdt<'a> {
         // values found so far.
         let mut pending = (self.root(), 0usize, "");
         let mut values: PropValues<'a, N> = [None; N];
+        // (name offset + 1, index in `names` or N) of the names seen, by a hash of the
+        // offset (0: none yet). Offsets fit: `Fdt::new` takes blobs of at most 4 GiB,
+        // and a name offset points inside the strings block.
+        let mut memo = [(0u32, 0u8); 32];
+        debug_assert!(N < u8::MAX as usize);
+        debug_assert!(names.iter().enumerate().all(|(i, a)| names[..i].iter().all(|b| a != b)));
         // Inside the subtree of the node at this depth, which `f` declined.
         let mut skip: Option<usize> = None;
         let mut off = 0;
@@ -463,11 +470,19 @@ impl<'a> Fdt<'a> {
                     level += 1;
                 }
                 Token::Prop { nameoff, value } if pending.1 != 0 => {
-                    let s = tree.strings.get(nameoff as usize..).unwrap_or(&[]);
-                    for (v, name) in values.iter_mut().zip(names) {
-                        if v.is_none() && str_at_is(s, name) {
-                            *v = Some(value);
-                        }
+                    // Which of `names` this is: remembered per name offset, since a
+                    // tree's properties share a few names (dtc writes each name once).
+                    let slot = (nameoff.wrapping_mul(0x9e37_79b1) >> 27) as usize;
+                    let k = if memo[slot].0 == nameoff + 1 {
+                        memo[slot].1 as usize
+                    } else {
+                        let s = tree.strings.get(nameoff as usize..).unwrap_or(&[]);
+                        let k = names.iter().position(|n| str_at_is(s, n)).unwrap_or(N);
+                        memo[slot] = (nameoff + 1, k as u8);
+                        k
+                    };
+                    if let Some(v @ None) = values.get_mut(k) {
+                        *v = Some(value);
                     }
                 }
                 Token::End => {
