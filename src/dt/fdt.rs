@@ -694,12 +694,7 @@ impl<'a> Node<'a> {
     /// A property that must hold exactly one NUL-terminated UTF-8 string: `None` when
     /// absent, the rule broken when malformed.
     pub fn prop_string(&self, name: &str) -> Option<Result<&'a str, StringError>> {
-        let v = self.prop(name)?;
-        Some(match v.split_last() {
-            Some((0, body)) if body.contains(&0) => Err(StringError::SeveralStrings),
-            Some((0, body)) => str::from_utf8(body).map_err(|_| StringError::NotUtf8),
-            _ => Err(StringError::NotTerminated),
-        })
+        self.prop(name).map(one_string)
     }
 
     pub fn prop_u32(&self, name: &str) -> Option<u32> {
@@ -757,26 +752,49 @@ fn component_bytes_is(n: &[u8], part: &str) -> bool {
     n == p || !p.contains(&b'@') && n.len() > p.len() && n[p.len()] == b'@' && n.starts_with(p)
 }
 
+/// A property value that must be exactly one NUL-terminated UTF-8 string.
+pub fn one_string(v: &[u8]) -> Result<&str, StringError> {
+    match v.split_last() {
+        Some((0, body)) if body.contains(&0) => Err(StringError::SeveralStrings),
+        Some((0, body)) => str::from_utf8(body).map_err(|_| StringError::NotUtf8),
+        _ => Err(StringError::NotTerminated),
+    }
+}
+
 /// Whether a string-list value (`compatible`) contains `s`.
 pub fn list_has(v: &[u8], s: &str) -> bool {
-    list_has_any(v, &[s])
+    list_match(v, &[s]) != 0
 }
 
 /// Whether a string-list value contains any of `wanted`: one pass over the value.
-/// The pieces are those of `v.split(|&c| c == 0)` (an unterminated tail is one too).
 pub fn list_has_any(v: &[u8], wanted: &[&str]) -> bool {
-    let mut i = 0;
+    list_match(v, wanted) != 0
+}
+
+/// Which of `wanted` (at most 32) a string-list value contains, as a mask (bit i:
+/// `wanted[i]`), in one pass over the value. The pieces are those of
+/// `v.split(|&c| c == 0)` (an unterminated tail is one too). A byte loop: the value
+/// need not be aligned, and rxen's target reads only aligned words.
+pub fn list_match(v: &[u8], wanted: &[&str]) -> u32 {
+    debug_assert!(wanted.len() <= 32);
+    let mut mask = 0;
+    let mut start = 0;
     loop {
-        let rest = &v[i.min(v.len())..];
-        let n = nul_at(rest, 0).unwrap_or(rest.len());
-        let piece = &rest[..n];
-        if wanted.iter().any(|w| w.as_bytes() == piece) {
-            return true;
+        let mut end = start;
+        while end < v.len() && v[end] != 0 {
+            end += 1;
         }
-        if n == rest.len() {
-            return false;
+        let piece = &v[start.min(end)..end];
+        for (i, w) in wanted.iter().enumerate() {
+            // Lengths first: most pieces differ from most names there.
+            if w.len() == piece.len() && w.as_bytes() == piece {
+                mask |= 1 << i;
+            }
         }
-        i += n + 1;
+        if end >= v.len() {
+            return mask;
+        }
+        start = end + 1;
     }
 }
 

@@ -26,14 +26,20 @@ pub const MAX_DEVICES: usize = 16;
 /// may give the device more (the FVP's published trees give each PL011 64 KiB).
 pub const PL011_REGS: u64 = 0x1000;
 
-/// Interrupt controllers and memory-mapped timers whose `reg` rxen reads (and checks
-/// against RAM); the console is added from stdout-path.
-const DEVICE_COMPATIBLES: [&str; 4] = [
+/// The compatibles `parse` looks for, matched in one pass over each node's list: the
+/// interrupt controllers and memory-mapped timers whose `reg` rxen reads (and checks
+/// against RAM; the console is added from stdout-path), then the architected timer.
+const COMPATIBLES: [&str; 5] = [
     "arm,gic-v3",
     "arm,gic-400",
     "arm,cortex-a15-gic",
     "arm,armv7-timer-mem",
+    "arm,armv8-timer",
 ];
+/// Bits of `fdt::list_match(_, &COMPATIBLES)`.
+const GIC_V3: u32 = 1 << 0;
+const DEVICES: u32 = 0b1111;
+const ARMV8_TIMER: u32 = 1 << 4;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum DtError<'a> {
@@ -428,6 +434,52 @@ struct Common<'a> {
     parent_cells: (u32, u32),
 }
 
+/// The properties of /chosen that `parse` reads, found in one pass over the node.
+#[derive(Clone, Copy)]
+struct Chosen<'a> {
+    node: Node<'a>,
+    xen_bootargs: Option<&'a [u8]>,
+    dom0_bootargs: Option<&'a [u8]>,
+    bootargs: Option<&'a [u8]>,
+    stdout_path: Option<&'a [u8]>,
+    linux_stdout_path: Option<&'a [u8]>,
+    static_heap: Option<&'a [u8]>,
+}
+
+impl<'a> Chosen<'a> {
+    fn read(node: Node<'a>) -> Self {
+        let [xen_bootargs, dom0_bootargs, bootargs, stdout_path, linux_stdout_path, static_heap] =
+            node.props_of([
+                "xen,xen-bootargs",
+                "xen,dom0-bootargs",
+                "bootargs",
+                "stdout-path",
+                "linux,stdout-path",
+                "xen,static-heap",
+            ]);
+        Self {
+            node,
+            xen_bootargs,
+            dom0_bootargs,
+            bootargs,
+            stdout_path,
+            linux_stdout_path,
+            static_heap,
+        }
+    }
+
+    /// A string property of /chosen (`prop` names it in an error), checked.
+    fn string(&self, prop: &'a str, v: Option<&'a [u8]>) -> Result<Option<&'a str>, DtError<'a>> {
+        v.map(fdt::one_string)
+            .transpose()
+            .map_err(|why| DtError::BadString {
+                node: display_name(&self.node),
+                prop,
+                why,
+            })
+    }
+}
+
 /// What `walk` calls for each node: (its ancestors, the node, its common properties).
 type NodeVisitor<'a, 'f> =
     dyn FnMut(&[Node<'a>], &Node<'a>, &Common<'a>) -> Result<(), DtError<'a>> + 'f;
@@ -436,7 +488,7 @@ type NodeVisitor<'a, 'f> =
 /// first one whose name matches, a unit address allowed; available or not).
 #[derive(Clone, Copy, Default)]
 struct TopNodes<'a> {
-    chosen: Option<Node<'a>>,
+    chosen: Option<Chosen<'a>>,
     aliases: Option<Node<'a>>,
     reserved_memory: Option<Node<'a>>,
     /// `console_path`, when `walk` could read it early (see there).
@@ -456,13 +508,16 @@ fn name_is(name: &str, want: &str) -> bool {
 /// first, in one pass over the structure block; a disabled node's subtree is skipped
 /// (its children are not usable either). Returns the root's children `parse` needs.
 #[inline(never)]
-fn walk<'a>(fdt: &Fdt<'a>, f: &mut NodeVisitor<'a, '_>) -> Result<TopNodes<'a>, DtError<'a>> {
+fn walk<'a>(
+    fdt: &Fdt<'a>,
+    root_cells: (u32, u32),
+    f: &mut NodeVisitor<'a, '_>,
+) -> Result<TopNodes<'a>, DtError<'a>> {
     let root = fdt.root();
     let mut chain = [root; fdt::MAX_DEPTH + 1];
     // The cells each node of the chain sets for its children.
     let mut cells = [(0u32, 0u32); fdt::MAX_DEPTH + 1];
-    let [a, s] = root.props_of(["#address-cells", "#size-cells"]);
-    cells[0] = raw_cells(a, s);
+    cells[0] = root_cells;
     let mut top = TopNodes::default();
     // The console's path, once /chosen (and /aliases, for an alias) are read: set
     // only when they were the first children of the root, so that no earlier child
@@ -485,8 +540,10 @@ fn walk<'a>(fdt: &Fdt<'a>, f: &mut NodeVisitor<'a, '_>) -> Result<TopNodes<'a>, 
                         top.console = Some((full, node));
                     }
                 }
+                if top.chosen.is_none() && name_is(name, "chosen") {
+                    top.chosen = Some(Chosen::read(node));
+                }
                 for (slot, want) in [
-                    (&mut top.chosen, "chosen"),
                     (&mut top.aliases, "aliases"),
                     (&mut top.reserved_memory, "reserved-memory"),
                 ] {
@@ -508,7 +565,7 @@ fn walk<'a>(fdt: &Fdt<'a>, f: &mut NodeVisitor<'a, '_>) -> Result<TopNodes<'a>, 
                     }
                     console_want = top.console_path.flatten().and_then(|(_, full)| {
                         let part = full.strip_prefix('/')?;
-                        let seen = [top.chosen, top.aliases];
+                        let seen = [top.chosen.map(|c| c.node), top.aliases];
                         let one = !part.is_empty() && !part.contains('/');
                         let before = seen
                             .iter()
@@ -575,7 +632,9 @@ pub fn parse_into<'a>(
     info: &mut BootInfo<'a>,
 ) -> Result<(), DtError<'a>> {
     let root = fdt.root();
-    cells(&root)?;
+    let [a, sc] = root.props_of(["#address-cells", "#size-cells"]);
+    let root_raw = raw_cells(a, sc);
+    let root_cells = check_cells(&root, root_raw)?;
     let limit = if pa_bits >= 64 {
         u64::MAX
     } else {
@@ -583,7 +642,7 @@ pub fn parse_into<'a>(
     };
 
     // Memory banks and the devices rxen reads, anywhere in the tree.
-    let top = walk(fdt, &mut |chain, _node, common| {
+    let top = walk(fdt, root_raw, &mut |chain, _node, common| {
         let under_reserved = chain.get(1).is_some_and(|n| n.name() == "reserved-memory");
         let (name, reg, cells) = (common.name, common.reg, common.parent_cells);
         // What `prop_str("device_type") == Some("memory")` reads, without a copy.
@@ -617,8 +676,11 @@ pub fn parse_into<'a>(
                 info.nr_banks += 1;
                 Ok(())
             })?;
-        } else if fdt::list_has_any(common.compatible, &DEVICE_COMPATIBLES) {
-            let gic_v3 = fdt::list_has_any(common.compatible, &["arm,gic-v3"]);
+            return Ok(());
+        }
+        let found = fdt::list_match(common.compatible, &COMPATIBLES);
+        if found & DEVICES != 0 {
+            let gic_v3 = found & GIC_V3 != 0;
             let mut k = 0;
             let mut gicd = PhysRange::new(0, 0);
             regs_of(chain, name, reg, cells, |regs, _| {
@@ -630,7 +692,7 @@ pub fn parse_into<'a>(
                 k += 1;
                 add_device(info, name, regs)
             })?;
-        } else if fdt::list_has_any(common.compatible, &["arm,armv8-timer"]) {
+        } else if found & ARMV8_TIMER != 0 {
             // interrupts = <type number flags> x 4: secure phys, phys, virt, hyp.
             if let Some(v) = _node.prop("interrupts").filter(|v| v.len() >= 48) {
                 let cell = |i: usize| {
@@ -676,11 +738,9 @@ pub fn parse_into<'a>(
     read_cmdline(&chosen, info)?;
 
     // The static heap: one or more banks, each in RAM and clear of everything else.
-    let heap_prop = chosen
-        .prop("xen,static-heap")
-        .ok_or(DtError::NoStaticHeap)?;
+    let heap_prop = chosen.static_heap.ok_or(DtError::NoStaticHeap)?;
     let heaps =
-        reg_pairs(heap_prop, cells(&root)?, "/chosen").map_err(|_| DtError::BadStaticHeapList)?;
+        reg_pairs(heap_prop, root_cells, "/chosen").map_err(|_| DtError::BadStaticHeapList)?;
     for (a, s) in heaps {
         let heap = PhysRange::from_size(a, s).ok_or(DtError::BadStaticHeap {
             heap: PhysRange::new(a, u64::MAX),
@@ -718,6 +778,7 @@ pub fn parse_into<'a>(
         top.aliases,
         top.console_path,
         top.console,
+        root_cells,
         info,
     )?;
 
@@ -792,12 +853,12 @@ fn check_reserved<'a>(
 /// only when dom0 has its own command line elsewhere (`xen,dom0-bootargs`, or a
 /// `multiboot,kernel` module under /chosen with a `bootargs`); otherwise `bootargs` is
 /// dom0's. Every one of these that is present must be one NUL-terminated UTF-8 string.
-fn read_cmdline<'a>(chosen: &Node<'a>, info: &mut BootInfo<'a>) -> Result<(), DtError<'a>> {
-    let xen = string_prop(chosen, "xen,xen-bootargs")?;
-    let dom0 = string_prop(chosen, "xen,dom0-bootargs")?;
-    let plain = string_prop(chosen, "bootargs")?;
+fn read_cmdline<'a>(chosen: &Chosen<'a>, info: &mut BootInfo<'a>) -> Result<(), DtError<'a>> {
+    let xen = chosen.string("xen,xen-bootargs", chosen.xen_bootargs)?;
+    let dom0 = chosen.string("xen,dom0-bootargs", chosen.dom0_bootargs)?;
+    let plain = chosen.string("bootargs", chosen.bootargs)?;
     let mut kernel_has_args = false;
-    for m in chosen.children() {
+    for m in chosen.node.children() {
         if m.has_str("compatible", "multiboot,kernel") {
             kernel_has_args |= string_prop(&m, "bootargs")?.is_some_and(|a| !a.is_empty());
         }
@@ -822,12 +883,12 @@ fn read_cmdline<'a>(chosen: &Node<'a>, info: &mut BootInfo<'a>) -> Result<(), Dt
 /// options after ':' dropped; the absolute path, an alias resolved). None when absent
 /// or empty.
 fn console_path<'a>(
-    chosen: &Node<'a>,
+    chosen: &Chosen<'a>,
     aliases: Option<Node<'a>>,
 ) -> Result<Option<(&'a str, &'a str)>, DtError<'a>> {
-    let stdout = match string_prop(chosen, "stdout-path")? {
+    let stdout = match chosen.string("stdout-path", chosen.stdout_path)? {
         Some(s) => Some(s),
-        None => string_prop(chosen, "linux,stdout-path")?,
+        None => chosen.string("linux,stdout-path", chosen.linux_stdout_path)?,
     };
     let Some(stdout) = stdout.filter(|s| !s.is_empty()) else {
         return Ok(None);
@@ -842,12 +903,14 @@ fn console_path<'a>(
     Ok(Some((path, full)))
 }
 
+#[allow(clippy::too_many_arguments)]
 fn read_console<'a>(
     fdt: &Fdt<'a>,
-    chosen: &Node<'a>,
+    chosen: &Chosen<'a>,
     aliases: Option<Node<'a>>,
     early: Option<Option<(&'a str, &'a str)>>,
     console: Option<(&'a str, Node<'a>)>,
+    root_cells: (u32, u32),
     info: &mut BootInfo<'a>,
 ) -> Result<(), DtError<'a>> {
     let computed = match early {
@@ -876,8 +939,12 @@ fn read_console<'a>(
         return Err(DtError::ConsoleNotPl011 { path: full });
     }
     let reg = reg.ok_or(DtError::ConsoleNotPl011 { path: full })?;
-    let parent = chain.last().copied().unwrap_or(node);
-    let (a, s) = reg_pairs(reg, cells(&parent)?, full)?
+    // The root's cells are already read (and checked); a deeper parent's are read now.
+    let parent_cells = match chain {
+        [_] => root_cells,
+        _ => cells(&chain.last().copied().unwrap_or(node))?,
+    };
+    let (a, s) = reg_pairs(reg, parent_cells, full)?
         .next()
         .ok_or(DtError::ConsoleNotPl011 { path: full })?;
     let regs = translate(chain, full, a, s)?;
