@@ -773,18 +773,21 @@ pub fn list_has_any(v: &[u8], wanted: &[&str]) -> bool {
 
 /// Which of `wanted` (at most 32) a string-list value contains, as a mask (bit i:
 /// `wanted[i]`), in one pass over the value. The pieces are those of
-/// `v.split(|&c| c == 0)` (an unterminated tail is one too). A byte loop: the value
-/// need not be aligned, and rxen's target reads only aligned words.
+/// `v.split(|&c| c == 0)` (an unterminated tail is one too).
 pub fn list_match(v: &[u8], wanted: &[&str]) -> u32 {
     debug_assert!(wanted.len() <= 32);
     let mut mask = 0;
     let mut start = 0;
     loop {
-        let mut end = start;
-        while end < v.len() && v[end] != 0 {
-            end += 1;
+        let end = if (v.as_ptr() as usize + start).is_multiple_of(4) {
+            // A property value in a validated tree starts 4-byte aligned (see
+            // `Tree`): the NUL is found a word at a time from there.
+            nul_in_words(v, start)
+        } else {
+            v[start..].iter().position(|&c| c == 0).map(|n| start + n)
         }
-        let piece = &v[start.min(end)..end];
+        .unwrap_or(v.len());
+        let piece = &v[start..end];
         for (i, w) in wanted.iter().enumerate() {
             // Lengths first: most pieces differ from most names there.
             if w.len() == piece.len() && w.as_bytes() == piece {
@@ -796,6 +799,26 @@ pub fn list_match(v: &[u8], wanted: &[&str]) -> u32 {
         }
         start = end + 1;
     }
+}
+
+/// The first NUL in `v` at or after `from`, where `v[from..]` starts 4-byte aligned
+/// in memory: aligned words while they last (see `nul_at` for the test), then bytes.
+fn nul_in_words(v: &[u8], from: usize) -> Option<usize> {
+    let rest = &v[from..];
+    debug_assert!((rest.as_ptr() as usize).is_multiple_of(4));
+    let mut i = 0;
+    while let Some(word) = rest.get(i..i + 4) {
+        // SAFETY: `word` is 4 bytes inside `v` (just checked) at a multiple of 4 from
+        // `rest`'s start, which the caller checked is 4-byte aligned in memory; any 4
+        // bytes are a valid u32, and `v` is borrowed immutably, so nothing writes them.
+        let x = u32::from_le(unsafe { word.as_ptr().cast::<u32>().read() });
+        let zero = x.wrapping_sub(0x0101_0101) & !x & 0x8080_8080;
+        if zero != 0 {
+            return Some(from + i + (zero.trailing_zeros() / 8) as usize);
+        }
+        i += 4;
+    }
+    rest[i..].iter().position(|&c| c == 0).map(|n| from + i + n)
 }
 
 /// Whether a `status` value (or its absence) makes a node available.
