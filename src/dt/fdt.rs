@@ -446,7 +446,10 @@ impl<'a> Fdt<'a> {
         // and a name offset points inside the strings block.
         let mut memo = [(0u32, 0u8); 32];
         debug_assert!(N < u8::MAX as usize);
-        debug_assert!(names.iter().enumerate().all(|(i, a)| names[..i].iter().all(|b| a != b)));
+        debug_assert!(names
+            .iter()
+            .enumerate()
+            .all(|(i, a)| names[..i].iter().all(|b| a != b)));
         // Inside the subtree of the node at this depth, which `f` declined.
         let mut skip: Option<usize> = None;
         let mut off = 0;

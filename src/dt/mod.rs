@@ -22,6 +22,9 @@ pub const MAX_HEAPS: usize = 8;
 pub const MAX_RESERVED: usize = 32;
 /// The most device register ranges rxen checks against RAM.
 pub const MAX_DEVICES: usize = 16;
+/// The largest gap between a GIC's distributor and its redistributors that
+/// `BootInfo::gic_window` covers with one region.
+pub const GIC_GAP_MAX: u64 = 16 << 20;
 /// The PL011 registers the console driver uses: one 4 KiB block from the base. A tree
 /// may give the device more (the FVP's published trees give each PL011 64 KiB).
 pub const PL011_REGS: u64 = 0x1000;
@@ -260,6 +263,40 @@ impl<'a> BootInfo<'a> {
 
     pub fn devices(&self) -> &[Device<'a>] {
         &self.devices[..self.nr_devices]
+    }
+
+    /// The GIC's registers as one range for one EL2 MPU region: the distributor, the
+    /// redistributors and the gap between them, page-aligned, when the gap is at most
+    /// `GIC_GAP_MAX` and the span holds no memory bank, no reserved memory and no
+    /// device rxen reads other than the GIC's own frames. None when there is no GICv3
+    /// or the span is not clear: the two ranges are then mapped on their own. rxen
+    /// never touches the gap (EL2-only device memory, never accessed speculatively)
+    /// and guests cannot reach it, so the GIC costs one region instead of two. (A
+    /// device rxen does not read could sit in the gap; the bound keeps that to the
+    /// GIC's own neighbourhood, where SoCs put the GIC's other frames.)
+    pub fn gic_window(&self) -> Option<PhysRange> {
+        let (gicd, gicr) = self.gic?;
+        let (lo, hi) = if gicd.start <= gicr.start {
+            (gicd, gicr)
+        } else {
+            (gicr, gicd)
+        };
+        if hi.start.saturating_sub(lo.end) > GIC_GAP_MAX {
+            return None;
+        }
+        let span = PhysRange::new(lo.start, lo.end.max(hi.end)).page_aligned();
+        let gic_name = self
+            .devices()
+            .iter()
+            .find(|d| d.regs == gicd)
+            .map(|d| d.name);
+        let clear = !self.banks().iter().any(|b| b.reg.overlaps(&span))
+            && !self.reserved().iter().any(|r| r.range.overlaps(&span))
+            && !self
+                .devices()
+                .iter()
+                .any(|d| Some(d.name) != gic_name && d.regs.overlaps(&span));
+        clear.then_some(span)
     }
 
     /// The RAM rxen may map: every bank's whole pages minus the no-map reserved ranges

@@ -296,9 +296,16 @@ fn init_interrupts(info: &dt::BootInfo<'_>) {
         warn!("device tree has no arm,gic-v3: running without interrupts");
         return;
     };
-    for r in [gicd, gicr] {
-        live::with(|m| m.ioremap(r.page_aligned(), MemType::DeviceNgnrne))
-            .unwrap_or_else(|e| fatal("GIC", &e));
+    // One region for both when nothing else lies between them (dt::BootInfo::gic_window),
+    // else one each.
+    let one = info
+        .gic_window()
+        .filter(|w| live::with(|m| m.ioremap(*w, MemType::DeviceNgnrne)).is_ok());
+    if one.is_none() {
+        for r in [gicd, gicr] {
+            live::with(|m| m.ioremap(r.page_aligned(), MemType::DeviceNgnrne))
+                .unwrap_or_else(|e| fatal("GIC", &e));
+        }
     }
     // SAFETY: both ranges come from the tree's GICv3 node, were just mapped as device
     // memory, and nothing else in rxen drives the GIC.

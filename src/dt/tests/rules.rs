@@ -645,3 +645,54 @@ fn the_console_is_the_first_node_its_path_names_in_any_tree_order() {
         }
     }
 }
+
+/// The GIC in one EL2 MPU region: its distributor, redistributors and the gap between
+/// them, when nothing else rxen knows of lies in that span and the gap is small.
+#[test]
+fn the_gic_gets_one_region_when_its_span_is_clear() {
+    let gic = |regs: &str, extra: &str| {
+        board(
+            "",
+            &format!(
+                r#"interrupt-controller@af000000 {{
+        compatible = "arm,gic-v3";
+        reg = {regs};
+    }};
+    {extra}"#
+            ),
+        )
+    };
+    let fvp = "<0x0 0xaf000000 0x0 0x10000>, <0x0 0xaf100000 0x0 0x200000>";
+    assert_eq!(
+        ok(&gic(fvp, "")).gic_window(),
+        Some(PhysRange::new(0xaf00_0000, 0xaf30_0000))
+    );
+    // Redistributors below the distributor, and the GIC's other (GICv2-compatible)
+    // frames inside the span: still one.
+    let below =
+        "<0x0 0xaf200000 0x0 0x10000>, <0x0 0xaf000000 0x0 0x100000>, <0x0 0xaf110000 0x0 0x2000>";
+    assert_eq!(
+        ok(&gic(below, "")).gic_window(),
+        Some(PhysRange::new(0xaf00_0000, 0xaf21_0000))
+    );
+    // A device rxen reads, in the gap: two regions.
+    let timer = r#"timer@af020000 {
+        compatible = "arm,armv7-timer-mem";
+        reg = <0x0 0xaf020000 0x0 0x1000>;
+    };"#;
+    assert_eq!(ok(&gic(fvp, timer)).gic_window(), None);
+    // Reserved memory in the gap: two regions.
+    let reserved = r#"reserved-memory {
+        #address-cells = <2>;
+        #size-cells = <2>;
+        ranges;
+        sram@af080000 { reg = <0x0 0xaf080000 0x0 0x1000>; };
+    };"#;
+    assert_eq!(ok(&gic(fvp, reserved)).gic_window(), None);
+    // A gap larger than GIC_GAP_MAX: two regions.
+    let far = "<0x0 0xaf000000 0x0 0x10000>, <0x0 0xb0100000 0x0 0x200000>";
+    assert!(0xb010_0000 - 0xaf01_0000 > GIC_GAP_MAX);
+    assert_eq!(ok(&gic(far, "")).gic_window(), None);
+    // No GICv3: nothing to map.
+    assert_eq!(ok(&board("", "")).gic_window(), None);
+}
