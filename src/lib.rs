@@ -9,6 +9,7 @@
 #![cfg_attr(not(test), no_std)]
 
 pub mod bootargs;
+pub mod bounded;
 pub mod domain;
 pub mod dt;
 pub mod esr;

@@ -10,6 +10,7 @@ pub mod domains;
 pub mod fdt;
 pub mod writer;
 
+use crate::bounded::Bounded;
 use crate::mm::range::subtract;
 use crate::mm::{PhysRange, PAGE_SIZE};
 pub use fdt::{Fdt, FdtError, Node, StringError};
@@ -192,14 +193,10 @@ pub enum CmdlineFrom {
 /// Everything setup takes from the device tree.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BootInfo<'a> {
-    banks: [Bank; MAX_BANKS],
-    nr_banks: usize,
-    heaps: [PhysRange; MAX_HEAPS],
-    nr_heaps: usize,
-    reserved: [Reserved<'a>; MAX_RESERVED],
-    nr_reserved: usize,
-    devices: [Device<'a>; MAX_DEVICES],
-    nr_devices: usize,
+    banks: Bounded<Bank, MAX_BANKS>,
+    heaps: Bounded<PhysRange, MAX_HEAPS>,
+    reserved: Bounded<Reserved<'a>, MAX_RESERVED>,
+    devices: Bounded<Device<'a>, MAX_DEVICES>,
     pub console: Option<Console<'a>>,
     /// stdout-path named this node, but it (or a bus above it) is disabled.
     pub disabled_console: Option<&'a str>,
@@ -214,38 +211,33 @@ pub struct BootInfo<'a> {
     pub hyp_timer_intid: Option<u32>,
 }
 
+impl Default for BootInfo<'_> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl<'a> BootInfo<'a> {
-    /// Nothing read yet: what `parse_into` fills.
-    pub const EMPTY: Self = Self {
-        banks: [Bank {
-            reg: PhysRange::new(0, 0),
-            ram: PhysRange::new(0, 0),
-        }; MAX_BANKS],
-        nr_banks: 0,
-        heaps: [PhysRange::new(0, 0); MAX_HEAPS],
-        nr_heaps: 0,
-        reserved: [Reserved {
-            name: "",
-            range: PhysRange::new(0, 0),
-            no_map: false,
-        }; MAX_RESERVED],
-        nr_reserved: 0,
-        devices: [Device {
-            name: "",
-            regs: PhysRange::new(0, 0),
-        }; MAX_DEVICES],
-        nr_devices: 0,
-        console: None,
-        disabled_console: None,
-        bootargs: "",
-        bootargs_from: CmdlineFrom::Nothing,
-        dom0_bootargs: None,
-        gic: None,
-        hyp_timer_intid: None,
-    };
+    /// Nothing read yet: what `parse_into` fills. Built in place at run time (the
+    /// lists' unused slots are left uninitialised: nothing to copy).
+    pub const fn new() -> Self {
+        Self {
+            banks: Bounded::new(),
+            heaps: Bounded::new(),
+            reserved: Bounded::new(),
+            devices: Bounded::new(),
+            console: None,
+            disabled_console: None,
+            bootargs: "",
+            bootargs_from: CmdlineFrom::Nothing,
+            dom0_bootargs: None,
+            gic: None,
+            hyp_timer_intid: None,
+        }
+    }
 
     pub fn banks(&self) -> &[Bank] {
-        &self.banks[..self.nr_banks]
+        self.banks.as_slice()
     }
 
     /// The usable RAM of each bank: whole pages only; banks without one are left out.
@@ -254,15 +246,15 @@ impl<'a> BootInfo<'a> {
     }
 
     pub fn static_heaps(&self) -> &[PhysRange] {
-        &self.heaps[..self.nr_heaps]
+        self.heaps.as_slice()
     }
 
     pub fn reserved(&self) -> &[Reserved<'a>] {
-        &self.reserved[..self.nr_reserved]
+        self.reserved.as_slice()
     }
 
     pub fn devices(&self) -> &[Device<'a>] {
-        &self.devices[..self.nr_devices]
+        self.devices.as_slice()
     }
 
     /// The GIC's registers as one range for one EL2 MPU region: the distributor, the
@@ -653,12 +645,12 @@ pub fn parse<'a>(
     dtb: PhysRange,
     pa_bits: u8,
 ) -> Result<BootInfo<'a>, DtError<'a>> {
-    let mut info = BootInfo::EMPTY;
+    let mut info = BootInfo::new();
     parse_into(fdt, image, dtb, pa_bits, &mut info)?;
     Ok(info)
 }
 
-/// `parse` into `info`, which must be `BootInfo::EMPTY` (setup fills its own where it
+/// `parse` into `info`, which must be `BootInfo::new()` (setup fills its own where it
 /// lives: a `BootInfo` is about 2.5 KiB, and every move of one is a copy).
 #[inline(never)]
 pub fn parse_into<'a>(
@@ -700,18 +692,15 @@ pub fn parse_into<'a>(
                         b: bank,
                     });
                 }
-                if info.nr_banks == MAX_BANKS {
-                    return Err(DtError::TooManyBanks);
-                }
                 let mask = PAGE_SIZE - 1;
                 let start = bank.start.checked_add(mask).map_or(u64::MAX, |s| s & !mask);
                 let end = (bank.end & !mask).max(start);
-                info.banks[info.nr_banks] = Bank {
-                    reg: bank,
-                    ram: PhysRange::new(start, end),
-                };
-                info.nr_banks += 1;
-                Ok(())
+                info.banks
+                    .push(Bank {
+                        reg: bank,
+                        ram: PhysRange::new(start, end),
+                    })
+                    .map_err(|_| DtError::TooManyBanks)
             })?;
             return Ok(());
         }
@@ -742,7 +731,7 @@ pub fn parse_into<'a>(
         }
         Ok(())
     })?;
-    if info.nr_banks == 0 {
+    if info.banks().is_empty() {
         return Err(DtError::NoMemory);
     }
 
@@ -798,11 +787,7 @@ pub fn parse_into<'a>(
             return Err(DtError::HeapOverlaps { heap, what, range });
         }
         check_reserved(info, "static heap", heap, false)?;
-        if info.nr_heaps == MAX_HEAPS {
-            return Err(DtError::TooManyHeaps);
-        }
-        info.heaps[info.nr_heaps] = heap;
-        info.nr_heaps += 1;
+        info.heaps.push(heap).map_err(|_| DtError::TooManyHeaps)?;
     }
     // The image must not sit on reserved memory; the blob may (boot loaders often
     // reserve it), but not on memory that must never be mapped.
@@ -836,12 +821,9 @@ fn add_device<'a>(
     name: &'a str,
     regs: PhysRange,
 ) -> Result<(), DtError<'a>> {
-    if info.nr_devices == MAX_DEVICES {
-        return Err(DtError::TooManyDevices);
-    }
-    info.devices[info.nr_devices] = Device { name, regs };
-    info.nr_devices += 1;
-    Ok(())
+    info.devices
+        .push(Device { name, regs })
+        .map_err(|_| DtError::TooManyDevices)
 }
 
 fn add_reserved<'a>(
@@ -850,16 +832,13 @@ fn add_reserved<'a>(
     range: PhysRange,
     no_map: bool,
 ) -> Result<(), DtError<'a>> {
-    if info.nr_reserved == MAX_RESERVED {
-        return Err(DtError::TooManyReserved);
-    }
-    info.reserved[info.nr_reserved] = Reserved {
-        name,
-        range,
-        no_map,
-    };
-    info.nr_reserved += 1;
-    Ok(())
+    info.reserved
+        .push(Reserved {
+            name,
+            range,
+            no_map,
+        })
+        .map_err(|_| DtError::TooManyReserved)
 }
 
 /// `range` (the `what`) must not overlap reserved memory (only no-map reserved memory
