@@ -536,12 +536,9 @@ impl<'a> Fdt<'a> {
 
 /// One pass over the structure block: tokens in bounds, node and property names
 /// NUL-terminated UTF-8 (property names in the strings block), properties before
-/// subnodes, nesting balanced and bounded, one root node, then FDT_END.
+/// subnodes, nesting balanced and bounded, one root node, then FDT_END. Decodes
+/// tokens as `token` does (the same offsets), a word index at a time.
 fn validate(tree: &Tree<'_>, struct_off: usize) -> Result<(), FdtError> {
-    let mut off = 0;
-    let mut depth = 0usize;
-    let mut seen_child = [false; MAX_DEPTH + 1];
-    let mut roots = 0;
     // Property names: when the whole strings block is UTF-8 (as every real one is), the
     // string at an offset is NUL-terminated UTF-8 exactly when a NUL follows it (the
     // offset is at or before the block's last NUL) and it starts a character (is not
@@ -557,49 +554,65 @@ fn validate(tree: &Tree<'_>, struct_off: usize) -> Result<(), FdtError> {
             cstr(strings, o).is_some()
         }
     };
+    let structs = tree.structs;
+    let word = |i: usize| tree.word(i).map(u32::from_be);
+    // The token at word `w`, and the depth of open nodes (the root's BEGIN_NODE makes
+    // it 1). Bit d of `seen_child`: the node at depth d has a child (so its
+    // properties are over); MAX_DEPTH < 64.
+    let mut w = 0usize;
+    let mut depth = 0usize;
+    let mut seen_child = 0u64;
+    let mut root_done = false;
     loop {
-        let bad = FdtError::BadStructure(struct_off + off);
-        let (tok, next) = token(tree, off).ok_or(bad)?;
-        if depth == 0 && roots == 1 {
+        let bad = FdtError::BadStructure(struct_off + 4 * w);
+        let tok = word(w).ok_or(bad)?;
+        if root_done {
             // After the root closes, only NOPs and END may follow.
             match tok {
-                Token::Nop => {}
-                Token::Finish => return Ok(()),
+                NOP => w += 1,
+                END => return Ok(()),
                 _ => return Err(bad),
             }
-            off = next;
             continue;
         }
         match tok {
-            Token::Begin(name) => {
+            BEGIN_NODE => {
+                let nul = name_end(tree, w + 1).ok_or(bad)?;
+                let name = structs.get(4 * w + 4..nul).ok_or(bad)?;
                 if !name.is_ascii() {
                     str::from_utf8(name).map_err(|_| bad)?;
                 }
-                if depth == 0 {
-                    roots += 1;
-                } else {
-                    seen_child[depth] = true;
-                }
+                seen_child |= 1 << depth;
                 depth += 1;
                 if depth > MAX_DEPTH {
                     return Err(FdtError::TooDeep);
                 }
-                seen_child[depth] = false;
+                seen_child &= !(1 << depth);
+                w = (nul + 1).div_ceil(4);
             }
-            Token::Prop { nameoff, .. } => {
+            PROP => {
+                let len = word(w + 1).ok_or(bad)? as usize;
+                let nameoff = word(w + 2).ok_or(bad)?;
+                let end = (4 * w + 12).checked_add(len).ok_or(bad)?;
+                if end > structs.len() {
+                    return Err(bad);
+                }
                 if !name_ok(nameoff) {
                     return Err(FdtError::BadString(nameoff));
                 }
-                if depth == 0 || seen_child[depth] {
+                if depth == 0 || seen_child & (1 << depth) != 0 {
                     return Err(bad);
                 }
+                w = end.div_ceil(4);
             }
-            Token::Nop => {}
-            Token::End if depth == 0 => return Err(bad),
-            Token::End => depth -= 1,
-            Token::Finish => return Err(bad),
+            NOP => w += 1,
+            END_NODE if depth > 0 => {
+                depth -= 1;
+                root_done = depth == 0;
+                w += 1;
+            }
+            _ => return Err(bad),
         }
-        off = next;
     }
 }
 
