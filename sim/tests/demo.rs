@@ -175,3 +175,39 @@ fn a_guest_with_its_own_el1_mpu_handles_its_stage_1_faults_itself() {
     assert_eq!(guard.base(), 0x2001_8000, "{out}");
     assert!(guard.read_only());
 }
+
+#[test]
+fn each_guest_s_el1_mpu_survives_switches_to_another_guest_s() {
+    // Two mpu-guests with different regions (their memory is at 0x2000_0000 and
+    // 0x3000_0000), each yielding 3 times between programming its EL1 MPU and its
+    // faults. Were the EL1 MPU not switched with the vCPU, the first would resume with
+    // the second's regions: its own code in no region, its checks failing.
+    let (m, o, out) = demo("demo/mpu-pair.cfg");
+    assert_eq!(o.status, 0, "{:?}\n{out}", o.reason);
+    for d in ["d1", "d2"] {
+        assert!(
+            out.contains(&format!(
+                "({d}) mpu-guest: after 3 yields, the EL1 MPU regions are as programmed"
+            )),
+            "{out}"
+        );
+        assert!(
+            out.contains(&format!(
+                "({d}) mpu-guest: 2/2 stage-1 faults handled at EL1; powering off"
+            )),
+            "{out}"
+        );
+    }
+    assert!(!out.contains("WRONG"), "{out}");
+    assert!(!out.contains("refused (stage 2)"), "{out}");
+    // They overlapped: d2 turned its EL1 MPU on before d1 was done with its faults.
+    let at = |s: &str| out.find(s).unwrap_or_else(|| panic!("{s} missing:\n{out}"));
+    assert!(
+        at("(d2) mpu-guest: EL1 MPU on") < at("(d1) mpu-guest: 2/2 stage-1 faults"),
+        "{out}"
+    );
+    // The last vCPU to run (d2) left its own guard page in EL1 MPU region 1.
+    let guard = m.el1_mpu().region(1);
+    assert_eq!(guard.base(), 0x3001_8000, "{out}");
+    assert!(guard.read_only());
+}

@@ -165,42 +165,123 @@ pub fn save(c: &mut El1Context, regions: usize) {
     save!(c.csselr, "csselr_el1");
     save!(c.actlr, "actlr_el1");
     save!(c.prselr, "S3_0_C6_C2_1");
-    for i in 0..regions.min(MAX_EL1_REGIONS) {
-        let (b, l): (u64, u64);
-        // SAFETY: selects EL1 MPU region `i` (implemented: `regions` comes from
-        // MPUIR_EL1) and reads it; the ISB makes PRSELR_EL1 reach PRBAR/PRLAR_EL1. The
-        // guest's PRSELR_EL1 was saved above and is restored by `restore`.
+    save_el1_mpu(&mut c.mpu, regions.min(MAX_EL1_REGIONS));
+}
+
+/// The EL1 MPU regions of a group of 16 (region 16g + n through PRBAR<n>_EL1 and
+/// PRLAR<n>_EL1, n = 0..15, once PRSELR_EL1 holds 16g), as (PRBAR, PRLAR) pairs: one
+/// PRSELR write and one ISB per 16 regions, instead of one per region. The aliases
+/// are encoded op0 3, op1 0, CRn 6, CRm 0b1:n[3:1], op2 n[0]:0b0:(0 base, 1 limit)
+/// (Armv8-R AArch64); n = 0 is PRBAR_EL1/PRLAR_EL1 themselves.
+macro_rules! el1_group {
+    ($m:ident, $body:ident) => {
+        $m!($body, 0, "S3_0_C6_C8_0", "S3_0_C6_C8_1");
+        $m!($body, 1, "S3_0_C6_C8_4", "S3_0_C6_C8_5");
+        $m!($body, 2, "S3_0_C6_C9_0", "S3_0_C6_C9_1");
+        $m!($body, 3, "S3_0_C6_C9_4", "S3_0_C6_C9_5");
+        $m!($body, 4, "S3_0_C6_C10_0", "S3_0_C6_C10_1");
+        $m!($body, 5, "S3_0_C6_C10_4", "S3_0_C6_C10_5");
+        $m!($body, 6, "S3_0_C6_C11_0", "S3_0_C6_C11_1");
+        $m!($body, 7, "S3_0_C6_C11_4", "S3_0_C6_C11_5");
+        $m!($body, 8, "S3_0_C6_C12_0", "S3_0_C6_C12_1");
+        $m!($body, 9, "S3_0_C6_C12_4", "S3_0_C6_C12_5");
+        $m!($body, 10, "S3_0_C6_C13_0", "S3_0_C6_C13_1");
+        $m!($body, 11, "S3_0_C6_C13_4", "S3_0_C6_C13_5");
+        $m!($body, 12, "S3_0_C6_C14_0", "S3_0_C6_C14_1");
+        $m!($body, 13, "S3_0_C6_C14_4", "S3_0_C6_C14_5");
+        $m!($body, 14, "S3_0_C6_C15_0", "S3_0_C6_C15_1");
+        $m!($body, 15, "S3_0_C6_C15_4", "S3_0_C6_C15_5");
+    };
+}
+
+macro_rules! read_alias {
+    ($g:ident, $n:literal, $prbar:literal, $prlar:literal) => {
+        // SAFETY: reads EL1 MPU region 16g + n through its alias (the caller selected
+        // the group in PRSELR_EL1 and synchronized it with an ISB); no side effects.
         unsafe {
             asm!(
-                "msr S3_0_C6_C2_1, {i}",
-                "isb",
-                "mrs {b}, S3_0_C6_C8_0",
-                "mrs {l}, S3_0_C6_C8_1",
-                i = in(reg) i as u64, b = out(reg) b, l = out(reg) l,
+                concat!("mrs {b}, ", $prbar),
+                concat!("mrs {l}, ", $prlar),
+                b = out(reg) $g[$n].0, l = out(reg) $g[$n].1,
+                options(nomem, nostack, preserves_flags)
+            )
+        };
+    };
+}
+
+macro_rules! write_alias {
+    ($g:ident, $n:literal, $prbar:literal, $prlar:literal) => {
+        // SAFETY: programs EL1 MPU region 16g + n (EL1 stage 1 of the guest about to
+        // run; EL2 does not use the EL1 MPU) through its alias; the caller selected the
+        // group in PRSELR_EL1, and `restore` ends with an ISB before the ERET.
+        unsafe {
+            asm!(
+                concat!("msr ", $prbar, ", {b}"),
+                concat!("msr ", $prlar, ", {l}"),
+                b = in(reg) $g[$n].0, l = in(reg) $g[$n].1,
                 options(nostack, preserves_flags)
             )
         };
-        c.mpu[i] = (b, l);
+    };
+}
+
+/// Select the group of 16 EL1 MPU regions starting at `first` (a multiple of 16) for
+/// the aliases, or region `first` alone for PRBAR_EL1/PRLAR_EL1.
+fn select_el1_region(first: usize) {
+    // SAFETY: PRSELR_EL1 only selects which EL1 MPU region the PRBAR/PRLAR forms
+    // reach; the guest's own value is saved before and restored after (`save`,
+    // `restore`). The ISB makes the selection reach those registers.
+    unsafe {
+        asm!(
+            "msr S3_0_C6_C2_1, {r}",
+            "isb",
+            r = in(reg) first as u64,
+            options(nostack, preserves_flags)
+        )
+    };
+}
+
+/// Read EL1 MPU regions `0..n` into `mpu`: whole groups of 16 through the aliases,
+/// a partial last group one region at a time (aliases past the last implemented
+/// region are not used).
+fn save_el1_mpu(mpu: &mut [(u64, u64); MAX_EL1_REGIONS], n: usize) {
+    let mut first = 0;
+    while first < n {
+        if first + 16 <= n {
+            let g = &mut mpu[first..first + 16];
+            select_el1_region(first);
+            el1_group!(read_alias, g);
+            first += 16;
+        } else {
+            let g = core::slice::from_mut(&mut mpu[first]);
+            select_el1_region(first);
+            read_alias!(g, 0, "S3_0_C6_C8_0", "S3_0_C6_C8_1");
+            first += 1;
+        }
+    }
+}
+
+/// Program EL1 MPU regions `0..n` from `mpu` (as `save_el1_mpu` reads them).
+fn restore_el1_mpu(mpu: &[(u64, u64); MAX_EL1_REGIONS], n: usize) {
+    let mut first = 0;
+    while first < n {
+        if first + 16 <= n {
+            let g = &mpu[first..first + 16];
+            select_el1_region(first);
+            el1_group!(write_alias, g);
+            first += 16;
+        } else {
+            let g = core::slice::from_ref(&mpu[first]);
+            select_el1_region(first);
+            write_alias!(g, 0, "S3_0_C6_C8_0", "S3_0_C6_C8_1");
+            first += 1;
+        }
     }
 }
 
 /// Load `c` into the EL1 registers and the per-domain EL2 controls.
 pub fn restore(c: &El1Context, regions: usize) {
-    for i in 0..regions.min(MAX_EL1_REGIONS) {
-        let (b, l) = c.mpu[i];
-        // SAFETY: programs EL1 MPU region `i` of the guest about to run (EL1 stage 1;
-        // EL2 does not use the EL1 MPU); PRSELR_EL1 is restored below.
-        unsafe {
-            asm!(
-                "msr S3_0_C6_C2_1, {i}",
-                "isb",
-                "msr S3_0_C6_C8_0, {b}",
-                "msr S3_0_C6_C8_1, {l}",
-                i = in(reg) i as u64, b = in(reg) b, l = in(reg) l,
-                options(nostack, preserves_flags)
-            )
-        };
-    }
+    restore_el1_mpu(&c.mpu, regions.min(MAX_EL1_REGIONS));
     restore!(c.prselr, "S3_0_C6_C2_1");
     restore!(c.sctlr, "sctlr_el1");
     restore!(c.cpacr, "cpacr_el1");

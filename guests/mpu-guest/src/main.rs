@@ -12,6 +12,11 @@
 //! Then: read the guard (fine), write it (stage-1 permission fault), read just past
 //! our memory (stage-1 translation fault: no region). Each fault is reported by the
 //! EL1 vector, skipped, and checked; then the guest powers off.
+//!
+//! Bootargs: `mpu-guest.yields=N` (default 0): between turning the EL1 MPU on and the
+//! faults, yield the CPU N times (SCHEDOP_yield), then read the regions back and check
+//! they are still the ones programmed. With another domain that programs the EL1 MPU
+//! differently, this checks the hypervisor saves and restores each vCPU's EL1 MPU.
 #![no_std]
 #![no_main]
 
@@ -20,7 +25,7 @@ use aarch64_cpu::registers::{ReadWriteable, Readable, Writeable, MAIR_EL1, SCTLR
 use core::arch::asm;
 use xenguest::exceptions::{self, Action, Syndrome, EC_DABT_SAME};
 use xenguest::hypercall::{self, ShutdownReason};
-use xenguest::{println, Boot};
+use xenguest::{bootargs, println, Boot};
 
 xenguest::guest_main!(main);
 
@@ -176,6 +181,31 @@ fn main(boot: &Boot) -> ! {
     for n in 0..table.len() as u64 {
         let (b, l) = pmsa::region(n);
         println!("mpu-guest:   region {}: PRBAR={:#x} PRLAR={:#x}", n, b, l);
+    }
+
+    let yields = bootargs::get_u64(boot.bootargs, "mpu-guest.yields", 0);
+    if yields != 0 {
+        for _ in 0..yields {
+            hypercall::sched_yield();
+        }
+        let changed = table
+            .iter()
+            .enumerate()
+            .filter(|&(n, &want)| pmsa::region(n as u64) != want)
+            .inspect(|&(n, &(b, l))| {
+                let (rb, rl) = pmsa::region(n as u64);
+                println!(
+                    "mpu-guest:   WRONG: region {} is PRBAR={:#x} PRLAR={:#x}, programmed {:#x} {:#x}",
+                    n, rb, rl, b, l
+                );
+            })
+            .count();
+        if changed == 0 {
+            println!(
+                "mpu-guest: after {} yields, the EL1 MPU regions are as programmed",
+                yields
+            );
+        }
     }
 
     exceptions::set_policy(Action::Skip);
