@@ -662,29 +662,33 @@ impl<H: MpuHw> Mpu<H> {
     /// regions 0..31 (every hypervisor region stays on), and a PRLAR rewrite for each
     /// domain region beyond 31 whose state changes. `None`: no domain (idle).
     pub fn switch_domain(&mut self, to: Option<u16>) {
-        let wanted = |t: &MpuTable, i: u8| match t.owner(i) {
-            Owner::Hypervisor => true,
-            Owner::Domain(d) => Some(d) == to,
-        };
+        // Straight from the slot bitmap and the owner array: this runs at every vCPU
+        // switch.
+        let owner = &self.table.owner;
+        let enabled = |i: usize| owner[i] == 0 || Some(owner[i]) == to;
         let mut prenr = 0u32;
-        let mut high = [0u8; MAX_REGIONS];
-        let mut n = 0;
-        for (i, _) in self.table.iter() {
-            if i < 32 {
-                if wanted(&self.table, i) {
-                    prenr |= 1 << i;
-                }
-            } else if self.table.owner(i) != Owner::Hypervisor {
-                high[n] = i;
-                n += 1;
+        let mut low = self.table.used[0] as u32;
+        while low != 0 {
+            let i = low.trailing_zeros() as usize;
+            low &= low - 1;
+            if enabled(i) {
+                prenr |= 1 << i;
             }
         }
         self.hw.write_prenr(prenr);
-        for &i in &high[..n] {
-            let r = self.table.regions[i as usize];
-            let (prbar, prlar) = encode_guest(r.range, r.attrs);
-            let en = wanted(&self.table, i) as u64;
-            self.hw.write_region(i, prbar, prlar | en);
+        for (word, &bits) in self.table.used.iter().enumerate() {
+            let mut rest = if word == 0 { bits & !0xffff_ffff } else { bits };
+            while rest != 0 {
+                let i = word * 64 + rest.trailing_zeros() as usize;
+                rest &= rest - 1;
+                if owner[i] == 0 {
+                    continue;
+                }
+                let r = self.table.regions[i];
+                let (prbar, prlar) = encode_guest(r.range, r.attrs);
+                self.hw
+                    .write_region(i as u8, prbar, prlar | enabled(i) as u64);
+            }
         }
         self.hw.sync();
     }
