@@ -15,9 +15,11 @@
 use std::io::Write;
 
 use object::{Object, ObjectSymbol};
+use std::ffi::c_void;
 use unicorn_engine::{
-    uc_error, Arch, Arm64CpuModel, Arm64Insn, HookType, MemType, Mode, Prot, RegisterARM64,
-    RegisterARM64CP, TlbEntry, TlbType, Unicorn,
+    uc_emu_stop, uc_engine, uc_error, uc_hook, uc_hook_add, uc_mem_read, uc_reg_read, Arch,
+    Arm64CpuModel, Arm64Insn, HookType, MemType, Mode, Prot, RegisterARM64, RegisterARM64CP,
+    TlbEntry, TlbType, Unicorn,
 };
 
 use crate::devices::{Pl011, V2m, V2mRequest, UART_BASES, UART_SIZE, V2M_SIZE, V2M_SYSREGS};
@@ -158,8 +160,8 @@ struct State {
     /// Set by the block hook when the block about to run ends in an ERET: the EL it
     /// runs at. The next block checks the return's legality.
     eret_from: Option<u8>,
-    /// Direct-mapped cache: (block address, size, its last instruction).
-    last_insn_cache: Vec<(u64, u64, u32)>,
+    /// Direct-mapped cache: (block address, size << 32 | its last instruction).
+    last_insn_cache: Box<[(u64, u64); 4096]>,
     /// `--profile-report` / `--folded`: every block, attributed to functions.
     profiler: Option<crate::profile::Profiler>,
     /// An illegal exception return was found: (return address, SPSR, EL of the ERET).
@@ -355,7 +357,7 @@ impl Machine {
             vtcr: 0,
             eret_from: None,
             next_event: u64::MAX,
-            last_insn_cache: vec![(u64::MAX, 0, 0); 4096],
+            last_insn_cache: Box::new([(u64::MAX, 0); 4096]),
             profiler: None,
             illegal: None,
             sysreg_trap: None,
@@ -515,59 +517,29 @@ impl Machine {
     }
 
     fn install_hooks(uc: &mut Uc) -> Result<(), String> {
-        uc.add_block_hook(1, 0, |uc, addr, size| {
-            // A stop requested here happens before the block runs: its instructions
-            // are then not counted (the block runs, and is counted, on the next start).
-            let s = uc.get_data_mut();
-            let before = s.insns;
-            let after = before + size as u64 / 4;
-            let mut stopping = false;
-            // `next_event` is reached once that many instructions have run: the stop
-            // comes at the first block boundary at or after it, so at least one block
-            // runs between two such stops.
-            if before >= s.next_event {
-                // An interrupt may have become deliverable or a deadline is due: stop at
-                // this block boundary so that the run loop looks.
-                s.next_event = u64::MAX;
-                stopping = true;
-            }
-            if after >= s.max_insns && s.stop.is_none() {
-                s.stop = Some(StopReason::Watchdog { insns: before });
-                stopping = true;
-            }
-            // The previous block ended in an ERET: was the return legal? (Unicorn sets
-            // PSTATE.IL on an illegal return but goes on executing.)
-            if let Some(from_el) = s.eret_from.take() {
-                stopping |= check_eret(uc, addr, from_el);
-            }
-            let s = uc.get_data_mut();
-            s.block_addr = addr;
-            s.insns_before_block = before;
-            if stopping {
-                let _ = uc.emu_stop();
-                return;
-            }
-            s.insns = after;
-            let slot = ((addr >> 2) & 4095) as usize;
-            let cached = s.last_insn_cache[slot];
-            let last = if cached.0 == addr && cached.1 == size as u64 {
-                cached.2
-            } else {
-                let mut b = [0u8; 4];
-                let at = addr + (size as u64).saturating_sub(4);
-                let _ = uc.mem_read(at, &mut b);
-                let last = u32::from_le_bytes(b);
-                uc.get_data_mut().last_insn_cache[slot] = (addr, size as u64, last);
-                last
-            };
-            if let Some(p) = uc.get_data_mut().profiler.as_mut() {
-                p.block(addr, size as u64 / 4, last);
-            }
-            if last == INSN_ERET {
-                let el = current_el(uc);
-                uc.get_data_mut().eret_from = Some(el);
-            }
-        })
+        // The block hook runs for every block executed (tens of millions a second): it
+        // is registered through Unicorn's C API with the machine's `State` as its data,
+        // not through the binding's closure proxy, whose per-call bookkeeping cost a
+        // third of the host time on tight loops.
+        let state: *mut State = uc.get_data_mut();
+        let mut id: uc_hook = 0;
+        // SAFETY: `on_block` has the C signature of a UC_HOOK_BLOCK callback
+        // (uc_cb_hookcode_t). `state` points into the engine's own data, which lives
+        // (at a fixed heap address, inside the binding's Rc) as long as the engine and
+        // so as long as the hook; the hook is called only from inside emu_start, when
+        // no other reference to the State is in use (see `on_block`).
+        unsafe {
+            uc_hook_add(
+                uc.get_handle(),
+                &mut id,
+                HookType::BLOCK.0 as i32,
+                on_block as *mut c_void,
+                state.cast(),
+                1,
+                0,
+            )
+        }
+        .and(Ok(()))
         .map_err(host("block hook"))?;
 
         uc.add_tlb_hook(0, u64::MAX, |uc, addr, ty| {
@@ -1755,24 +1727,116 @@ fn device_sysreg(uc: &mut Uc, e: Enc, el: u8, write: Option<u64>, pc: u64) -> Op
     })
 }
 
-/// After the first block following an ERET has been entered: if the return was
-/// illegal (the architecture's rules, or Unicorn's PSTATE.IL), stop before that
-/// block runs so that the machine takes the Illegal Execution state exception.
-/// Returns whether the machine must stop before the block at `target` runs.
-fn check_eret(uc: &mut Uc, target: u64, from_el: u8) -> bool {
-    let pstate = uc.reg_read(RegisterARM64::PSTATE).unwrap_or(0);
-    let mut spsr = match from_el {
+/// The engine, inside a hook registered through the C API (`on_block`).
+#[derive(Clone, Copy)]
+struct RawUc(*mut uc_engine);
+
+impl RawUc {
+    fn reg(self, reg: RegisterARM64) -> u64 {
+        let mut v = 0u64;
+        // SAFETY: the engine is live (we are inside its hook) and reads one 64-bit
+        // register into `v`.
+        let _ = unsafe { uc_reg_read(self.0, reg.into(), (&raw mut v).cast()) };
+        v
+    }
+
+    fn sysreg(self, mut r: RegisterARM64CP) -> u64 {
+        // SAFETY: as `reg`; CP_REG reads the register `r` names into `r.val`.
+        let _ = unsafe { uc_reg_read(self.0, RegisterARM64::CP_REG.into(), (&raw mut r).cast()) };
+        r.val
+    }
+
+    fn read_u32(self, addr: u64) -> u32 {
+        let mut b = [0u8; 4];
+        // SAFETY: reads 4 bytes of guest memory into `b` (an error leaves zeros).
+        let _ = unsafe { uc_mem_read(self.0, addr, b.as_mut_ptr().cast(), 4) };
+        u32::from_le_bytes(b)
+    }
+
+    fn stop(self) {
+        // SAFETY: asks the live engine to stop; allowed from inside a hook.
+        let _ = unsafe { uc_emu_stop(self.0) };
+    }
+}
+
+/// UC_HOOK_BLOCK: a block of `size` bytes at `addr` is about to run. Counts it, stops
+/// when an event is due or the watchdog fires, checks the ERET that ended the previous
+/// block, and feeds the profiler. A stop requested here happens before the block runs:
+/// its instructions are then not counted (the block runs, and is counted, on the next
+/// start).
+///
+/// # Safety
+/// `data` is the `State` of the engine `uc` (see `install_hooks`), and no reference to
+/// it is live while the engine runs a hook.
+unsafe extern "C" fn on_block(uc: *mut uc_engine, addr: u64, size: u32, data: *mut c_void) {
+    // SAFETY: the caller's contract: `data` is this engine's State, not otherwise
+    // borrowed during the hook.
+    let s = unsafe { &mut *data.cast::<State>() };
+    let uc = RawUc(uc);
+    let before = s.insns;
+    let after = before + size as u64 / 4;
+    s.block_addr = addr;
+    s.insns_before_block = before;
+    // The common case, one comparison each: no event due, the watchdog far, the
+    // previous block not an ERET.
+    if before < s.next_event && after < s.max_insns && s.eret_from.is_none() {
+        s.insns = after;
+    } else {
+        let mut stopping = false;
+        // `next_event` is reached once that many instructions have run: the stop
+        // comes at the first block boundary at or after it, so at least one block
+        // runs between two such stops.
+        if before >= s.next_event {
+            // An interrupt may have become deliverable or a deadline is due: stop at
+            // this block boundary so that the run loop looks.
+            s.next_event = u64::MAX;
+            stopping = true;
+        }
+        if after >= s.max_insns && s.stop.is_none() {
+            s.stop = Some(StopReason::Watchdog { insns: before });
+            stopping = true;
+        }
+        // The previous block ended in an ERET: was the return legal? (Unicorn sets
+        // PSTATE.IL on an illegal return but goes on executing.)
+        if let Some(from_el) = s.eret_from.take() {
+            stopping |= check_eret(s, uc, addr, from_el);
+        }
+        if stopping {
+            uc.stop();
+            return;
+        }
+        s.insns = after;
+    }
+    let slot = ((addr >> 2) & 4095) as usize;
+    let cached = s.last_insn_cache[slot];
+    let last = if cached.0 == addr && cached.1 >> 32 == size as u64 {
+        cached.1 as u32
+    } else {
+        let last = uc.read_u32(addr + (size as u64).saturating_sub(4));
+        s.last_insn_cache[slot] = (addr, (size as u64) << 32 | last as u64);
+        last
+    };
+    if let Some(p) = s.profiler.as_mut() {
+        p.block(addr, size as u64 / 4, last);
+    }
+    if last == INSN_ERET {
+        s.eret_from = Some(((uc.reg(RegisterARM64::PSTATE) >> 2) & 3) as u8);
+    }
+}
+
+fn check_eret(s: &mut State, uc: RawUc, target: u64, from_el: u8) -> bool {
+    let pstate = uc.reg(RegisterARM64::PSTATE);
+    let spsr = uc.sysreg(match from_el {
         1 => cp(3, 0, 4, 0, 0),
         _ => cp(3, 4, 4, 0, 0),
-    };
-    let _ = uc.reg_read_arm64_coproc(&mut spsr);
-    if pstate & exception::PSTATE_IL != 0 || !exception::eret_is_legal(spsr.val, from_el) {
-        uc.get_data_mut().illegal = Some((target, spsr.val, from_el));
+    });
+    if pstate & exception::PSTATE_IL != 0 || !exception::eret_is_legal(spsr, from_el) {
+        s.illegal = Some((target, spsr, from_el));
         true
     } else {
         // An interrupt is pending: the ERET may have unmasked it (a new EL, new PSTATE
         // masks). Look before the first instruction at the return address.
-        uc.get_data().next_event != u64::MAX
+        s.next_event != u64::MAX
     }
 }
 
