@@ -78,6 +78,16 @@ fn boots_to_a_clean_exit_and_frees_init_memory() {
             && out.contains("MPU after freeing init memory")
     );
     assert!(out.contains("setup done"), "{out}");
+    // Init text and data were zeroed: nothing of setup's code or data is left.
+    let init = m
+        .read_mem(s("__init_begin"), freed as usize)
+        .expect("init memory is RAM");
+    let left = init.iter().position(|&b| b != 0);
+    assert_eq!(
+        left.map(|i| s("__init_begin") + i as u64),
+        None,
+        "init memory not zeroed"
+    );
 
     let regions = enabled_regions(&m);
     // No region covers init text any more, nor what was init data.

@@ -2,8 +2,10 @@
 //! Bulk memory operations where the compiler's `memset` (8 bytes a step, for targets
 //! that must not assume unaligned accesses work) is too slow for the boot.
 
-/// Zero [start, end), both multiples of 128: 128 bytes a step with STP of XZR
-/// (11 instructions per 128 bytes; `write_bytes` takes about 47).
+/// Zero [start, end), both multiples of 128: with DC ZVA, one cache-block (64 bytes on
+/// the Cortex-R82) a step, 4 instructions per 64 bytes, when DCZID_EL0 allows it;
+/// otherwise 128 bytes a step with STP of XZR (11 instructions per 128 bytes;
+/// `write_bytes` takes about 47).
 ///
 /// # Safety
 /// The range must be normal memory mapped read-write, and no Rust reference may point
@@ -14,6 +16,56 @@ pub unsafe fn zero_blocks(start: u64, end: u64) {
         "zero_blocks: [{start:#x}, {end:#x}) is not whole 128-byte blocks"
     );
     if start == end {
+        return;
+    }
+    // DCZID_EL0: DZP (bit 4) set forbids DC ZVA; BS (bits 3:0) is log2 of its block
+    // in 4-byte words. The Cortex-R82 zeroes 64 bytes per DC ZVA (BS = 4).
+    let dczid: u64;
+    // SAFETY: DCZID_EL0 is a read-only identification register, readable at EL2.
+    unsafe {
+        core::arch::asm!("mrs {}, dczid_el0", out(reg) dczid, options(nomem, nostack, preserves_flags))
+    };
+    let block = 4u64 << (dczid & 0xf);
+    if dczid & (1 << 4) == 0 && (16..=128).contains(&block) {
+        // DC ZVA zeroes the `block`-byte aligned block holding the address; `block` is
+        // a power of two that divides 128, so the blocks tile [start, end) exactly.
+        // Two blocks a step when two fit in 128 bytes (whole pairs, then).
+        if block <= 64 {
+            // SAFETY: the caller gives a writable normal-memory range (DC ZVA faults on
+            // device memory) that nothing references; each step zeroes exactly
+            // [p, p + 2 * block), inside [start, end).
+            unsafe {
+                core::arch::asm!(
+                    "2:",
+                    "dc zva, {p}",
+                    "add {q}, {p}, {b}",
+                    "dc zva, {q}",
+                    "add {p}, {q}, {b}",
+                    "cmp {p}, {e}",
+                    "b.lo 2b",
+                    p = inout(reg) start => _,
+                    q = out(reg) _,
+                    e = in(reg) end,
+                    b = in(reg) block,
+                    options(nostack)
+                );
+            }
+        } else {
+            // SAFETY: as for the pairs above; each step zeroes [p, p + block).
+            unsafe {
+                core::arch::asm!(
+                    "2:",
+                    "dc zva, {p}",
+                    "add {p}, {p}, {b}",
+                    "cmp {p}, {e}",
+                    "b.lo 2b",
+                    p = inout(reg) start => _,
+                    e = in(reg) end,
+                    b = in(reg) block,
+                    options(nostack)
+                );
+            }
+        }
         return;
     }
     // SAFETY: the caller gives a writable normal-memory range nothing references; the
