@@ -168,13 +168,25 @@ fn the_log_level_applies_from_the_first_line() {
     // A command line refused before the level is known: the held lines come out at the
     // default level, before the error.
     let (m, o) = boot("rxen.loglevel=loud");
-    let out = m.console_text();
+    let out = m.console_text().replace('\r', "");
     assert_eq!(o.status, 1, "{out}");
-    let banner = out.find("(XEN) rxen v").expect("banner");
-    let error = out
-        .find("ERROR: bootargs: bootargs: unknown log level \"loud\"")
-        .expect("error");
-    assert!(banner < error, "{out}");
+    // In the order logged, each with its values (they are held unformatted).
+    let at = |s: &str| {
+        out.find(s)
+            .unwrap_or_else(|| panic!("{s:?} missing:\n{out}"))
+    };
+    let banner = at("(XEN) rxen v0.1.0 for Armv8-R AArch64 (EL2 MPU, 16 regions, 40-bit PA)\n");
+    let head = at("(XEN) boot head mapped 6 EL2 MPU regions of 16\n");
+    let dtb = at("(XEN) device tree: ");
+    assert!(
+        out[dtb..].starts_with(&format!(
+            "(XEN) device tree: {} bytes at 0x7f000000\n",
+            u32::from_be_bytes(m.read_mem(0x7f00_0004, 4).unwrap().try_into().unwrap())
+        )),
+        "{out}"
+    );
+    let error = at("(XEN) ERROR: bootargs: bootargs: unknown log level \"loud\"");
+    assert!(banner < head && head < dtb && dtb < error, "{out}");
 }
 
 #[test]

@@ -116,18 +116,40 @@ const HELD_BYTES: usize = 1024;
 /// Log lines held until the level is known: each is one level byte, a 16-bit
 /// length and the line as printed (tag and `\n` included), the line 8-byte aligned
 /// (the bytes of padding before a header are skipped on release: see `Held::push`).
+/// A deferred line (`log_deferred`) is held unformatted: its level byte has
+/// `DEFERRED` set and its one byte of text is its index in `deferred`.
 #[repr(C, align(8))]
 struct Held {
     buf: [u8; HELD_BYTES],
     holding: bool,
     len: usize,
+    /// Deferred lines: the function that writes each and its values.
+    deferred: [Option<(DeferredFn, [u64; 4])>; MAX_DEFERRED],
 }
+
+/// Deferred lines held at most (setup logs 3 before it reads the command line).
+const MAX_DEFERRED: usize = 8;
 
 static HELD: SpinMutex<Held> = SpinMutex::new(Held {
     holding: false,
     len: 0,
     buf: [0; HELD_BYTES],
+    deferred: [None; MAX_DEFERRED],
 });
+
+/// Marks a held entry as a deferred line (see `Held`).
+const DEFERRED: u8 = 0x80;
+
+/// Writes a deferred line's text (without tag or newline) from its values.
+pub type DeferredFn = fn(&mut dyn Write, [u64; 4]) -> fmt::Result;
+
+fn tag(level: log::Level) -> &'static str {
+    match level {
+        log::Level::Error => "(XEN) ERROR: ",
+        log::Level::Warn => "(XEN) WARNING: ",
+        _ => "(XEN) ",
+    }
+}
 
 /// Appends to the held buffer; fails (and leaves `len` as it was) when full.
 struct HeldWriter<'a> {
@@ -169,6 +191,25 @@ impl Held {
         true
     }
 
+    /// Keep one deferred line; false when it does not fit.
+    fn push_deferred(&mut self, level: log::Level, f: DeferredFn, values: [u64; 4]) -> bool {
+        let Some(slot) = self.deferred.iter().position(Option::is_none) else {
+            return false;
+        };
+        // Headers sit where `release` looks for them (3 bytes before an 8-byte
+        // boundary), as `push` leaves them.
+        let start = (self.len + 3).next_multiple_of(8) - 3;
+        if start + 4 > HELD_BYTES {
+            return false;
+        }
+        self.buf[start] = level as u8 | DEFERRED;
+        self.buf[start + 1..start + 3].copy_from_slice(&1u16.to_le_bytes());
+        self.buf[start + 3] = slot as u8;
+        self.deferred[slot] = Some((f, values));
+        self.len = start + 4;
+        true
+    }
+
     /// Print the held lines at `level` or more severe, and stop holding.
     fn release(&mut self, level: log::LevelFilter) {
         let mut console = CONSOLE.lock();
@@ -179,15 +220,33 @@ impl Held {
             if at + 3 > self.len {
                 break;
             }
-            let lvl = self.buf[at] as usize;
+            let lvl = (self.buf[at] & !DEFERRED) as usize;
+            let deferred = self.buf[at] & DEFERRED != 0;
             let n = u16::from_le_bytes([self.buf[at + 1], self.buf[at + 2]]) as usize;
             let text = &self.buf[at + 3..at + 3 + n];
             at += 3 + n;
-            if lvl <= level as usize {
+            if lvl > level as usize {
+                continue;
+            }
+            if deferred {
+                if let Some((f, values)) = self.deferred[text[0] as usize].take() {
+                    let level = match lvl {
+                        1 => log::Level::Error,
+                        2 => log::Level::Warn,
+                        3 => log::Level::Info,
+                        4 => log::Level::Debug,
+                        _ => log::Level::Trace,
+                    };
+                    let _ = w.write_str(tag(level));
+                    let _ = f(&mut w, values);
+                    let _ = w.write_str("\n");
+                }
+            } else {
                 w.put_bytes(text);
             }
         }
         self.len = 0;
+        self.deferred = [None; MAX_DEFERRED];
         self.holding = false;
     }
 }
@@ -203,11 +262,7 @@ impl log::Log for Logger {
         if !self.enabled(record.metadata()) {
             return;
         }
-        let tag = match record.level() {
-            log::Level::Error => "(XEN) ERROR: ",
-            log::Level::Warn => "(XEN) WARNING: ",
-            _ => "(XEN) ",
-        };
+        let tag = tag(record.level());
         {
             let mut held = HELD.lock();
             if held.holding {
@@ -242,6 +297,33 @@ pub fn init_logger() {
     let _ = log::set_logger(&LOGGER);
     HELD.lock().holding = true;
     log::set_max_level(log::LevelFilter::Trace);
+}
+
+/// Log at `level` the line `f` writes from `values`, formatting it only if it is
+/// printed: before the level is known it is held as the function and its values
+/// (and dropped unformatted when the level turns out to hide it). For the lines
+/// setup logs before it has read the command line.
+pub fn log_deferred(level: log::Level, values: [u64; 4], f: DeferredFn) {
+    {
+        let mut held = HELD.lock();
+        if held.holding {
+            if held.push_deferred(level, f, values) {
+                return;
+            }
+            // No room left: print what is held at the default level, then this.
+            held.release(log::LevelFilter::Info);
+            log::set_max_level(log::LevelFilter::Info);
+        }
+    }
+    if level <= log::max_level() {
+        struct Line(DeferredFn, [u64; 4]);
+        impl fmt::Display for Line {
+            fn fmt(&self, w: &mut fmt::Formatter) -> fmt::Result {
+                (self.0)(w, self.1)
+            }
+        }
+        log::log!(level, "{}", Line(f, values));
+    }
 }
 
 /// Set the log level, and print the held lines that it lets through.

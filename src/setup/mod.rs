@@ -151,11 +151,20 @@ fn init_setup(dtb: u64, record: &BootMpuRecord) -> Boot {
 
     let implemented = hw::implemented_regions();
     let pa_bits = hw::pa_bits();
-    info!(
-        "rxen v{} for Armv8-R AArch64 (EL2 MPU, {} regions, {}-bit PA)",
-        env!("CARGO_PKG_VERSION"),
-        implemented,
-        pa_bits
+    // The lines before the command line is read are deferred: formatted only if the
+    // level it gives lets them through.
+    console::log_deferred(
+        log::Level::Info,
+        [implemented as u64, pa_bits as u64, 0, 0],
+        |w, v| {
+            write!(
+                w,
+                "rxen v{} for Armv8-R AArch64 (EL2 MPU, {} regions, {}-bit PA)",
+                env!("CARGO_PKG_VERSION"),
+                v[0],
+                v[1]
+            )
+        },
     );
 
     // The mirror is rebuilt from the head's record and checked against the hardware.
@@ -181,10 +190,10 @@ fn init_setup(dtb: u64, record: &BootMpuRecord) -> Boot {
     }
     live::install(implemented, pa_bits, record.regions())
         .unwrap_or_else(|e| fatal("boot MPU record", &e));
-    info!(
-        "boot head mapped {} EL2 MPU regions of {}",
-        record.regions().count(),
-        implemented
+    console::log_deferred(
+        log::Level::Info,
+        [record.regions().count() as u64, implemented as u64, 0, 0],
+        |w, v| write!(w, "boot head mapped {} EL2 MPU regions of {}", v[0], v[1]),
     );
 
     let layout = Layout::get();
@@ -494,7 +503,9 @@ fn find_dtb(x0: u64) -> Dtb {
     live::with(|m| m.unmap(header)).unwrap_or_else(|e| fatal("device tree header", &e));
     let range = PhysRange::new(x0, x0 + total).page_aligned();
     live::with(|m| m.map(range, Attrs::RODATA)).unwrap_or_else(|e| fatal("device tree", &e));
-    info!("device tree: {total} bytes at {x0:#x}");
+    console::log_deferred(log::Level::Info, [total as u64, x0, 0, 0], |w, v| {
+        write!(w, "device tree: {} bytes at {:#x}", v[0], v[1])
+    });
     Dtb {
         range: PhysRange::new(x0, x0 + total),
         mapped: Some(range),
