@@ -36,14 +36,18 @@ fn tx_room(uart: &impl Tx, fifo: bool) -> usize {
 pub fn put(uart: &mut impl Tx, fifo: bool, room: &mut usize, s: &[u8]) {
     let mut left = *room;
     let mut i = 0;
+    let base = s.as_ptr() as usize;
     while i < s.len() {
+        if left == 0 {
+            left = tx_room(uart, fifo);
+        }
         // Eight bytes a step from aligned words with no '\n' in them: one load and one
         // test instead of a test per byte (a word holds a '\n' exactly when the word
         // XOR 0x0a0a.. has a zero byte; see `nul_at` in the device-tree reader). rxen
         // is built for the Cortex-R82, which LLVM compiles with strict alignment, so
         // only aligned words. Fewer than 8 bytes of room: look again (an empty FIFO
         // has room for 16) rather than fall back to bytes.
-        if (s.as_ptr() as usize + i).is_multiple_of(8) {
+        if (base + i).is_multiple_of(8) {
             while let Some(word) = s.get(i..i + 8) {
                 if left < 8 {
                     left = tx_room(uart, fifo);
@@ -73,22 +77,36 @@ pub fn put(uart: &mut impl Tx, fifo: bool, room: &mut usize, s: &[u8]) {
             if i == s.len() {
                 break;
             }
+            if left == 0 {
+                left = tx_room(uart, fifo);
+            }
         }
-        // One byte ('\n' as "\r\n").
-        if left == 0 {
-            left = tx_room(uart, fifo);
+        // A run of single bytes, none '\n': up to the next 8-byte boundary (or 8 bytes,
+        // when the word above held a '\n' or the room was short), the end and the room.
+        // Its loop is a load, a compare, a store and the count.
+        let to_boundary = 8 - (base + i) % 8;
+        let end = s.len().min(i + to_boundary).min(i + left);
+        let start = i;
+        while i < end {
+            let b = s[i];
+            if b == b'\n' {
+                break;
+            }
+            uart.put_byte(b);
+            i += 1;
         }
-        let b = s[i];
-        if b == b'\n' {
+        left -= i - start;
+        // A '\n' stopped it: "\r\n", each byte when there is room for it.
+        if i < end {
             uart.put_byte(b'\r');
             left -= 1;
             if left == 0 {
                 left = tx_room(uart, fifo);
             }
+            uart.put_byte(b'\n');
+            left -= 1;
+            i += 1;
         }
-        uart.put_byte(b);
-        left -= 1;
-        i += 1;
     }
     *room = left;
 }
@@ -173,8 +191,9 @@ mod tests {
         struct Buf([u8; 96]);
         let mut buf = Buf([0; 96]);
         for (i, b) in buf.0.iter_mut().enumerate() {
+            // '\n' alone, and two in a row (at 14, 15).
             *b = match i % 23 {
-                7 | 22 => b'\n',
+                7 | 14 | 15 | 22 => b'\n',
                 k => b'a' + k as u8,
             };
         }
