@@ -1521,6 +1521,12 @@ impl Machine {
         c.val
     }
 
+    /// A 32-bit GIC register (distributor or redistributor) at physical `addr`, as a
+    /// read by the core would return it (for tests: the GIC's state after a run).
+    pub fn gic_read32(&mut self, addr: u64) -> u32 {
+        self.uc.get_data_mut().gic.mmio_read(addr, 4) as u32
+    }
+
     /// Memory as the debugger sees it (physical, not subject to the MPU). Pages no
     /// access has reached yet read as the fill pattern they will get.
     pub fn read_mem(&self, addr: u64, len: usize) -> Option<Vec<u8>> {

@@ -473,3 +473,33 @@ fn secondary_cores_wait_in_the_pen_and_touch_nothing() {
         "a secondary core enabled the MPU"
     );
 }
+
+#[test]
+fn every_spi_is_disabled_group_1_level_sensitive_at_rxen_s_priority_after_setup() {
+    // The distributor's defaults for SPIs (Xen's distributor init, the arm-gic crate's
+    // values): rxen routes no SPI to itself yet, so none may be enabled.
+    let (mut m, o) = boot("");
+    assert_eq!(o.status, 0, "{}", m.console_text());
+    let gicd = 0xaf00_0000u64;
+    let typer = m.gic_read32(gicd + 0x4);
+    let spi_end = (32 * ((typer & 0x1f) + 1)).min(1020);
+    assert!(spi_end > 32, "GICD_TYPER {typer:#x}");
+    for intid in 32..spi_end {
+        let (word, bit) = (u64::from(intid / 32) * 4, intid % 32);
+        assert_eq!(
+            m.gic_read32(gicd + 0x100 + word) >> bit & 1,
+            0,
+            "SPI {intid} enabled"
+        );
+        assert_eq!(
+            m.gic_read32(gicd + 0x80 + word) >> bit & 1,
+            1,
+            "SPI {intid} not Group 1"
+        );
+        let prio =
+            m.gic_read32(gicd + 0x400 + u64::from(intid / 4) * 4) >> (8 * (intid % 4)) & 0xff;
+        assert_eq!(prio, 0x80, "SPI {intid} priority");
+        let cfg = m.gic_read32(gicd + 0xc00 + u64::from(intid / 16) * 4) >> (2 * (intid % 16)) & 3;
+        assert_eq!(cfg & 2, 0, "SPI {intid} edge-triggered");
+    }
+}

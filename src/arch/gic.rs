@@ -48,12 +48,25 @@ pub unsafe fn init(gicd: u64, gicr: u64) -> Result<GicInfo, GicInitError> {
     let err = |why| GicInitError::Redistributor { gicd, gicr, why };
     let d = NonNull::new(gicd as *mut Gicd).ok_or(err("null distributor"))?;
     let r = NonNull::new(gicr as *mut GicrSgi).ok_or(err("null redistributor"))?;
+    // SAFETY: the caller guarantees `gicd` is this GIC's distributor, mapped as device
+    // memory and owned by this driver alone; the crate does not hold it yet.
+    unsafe { spi_defaults(gicd) };
     // SAFETY: the caller guarantees both ranges are this GIC's, mapped as device
     // memory and owned by this driver alone.
     let mut gic = unsafe { GicV3::new(UniqueMmioPointer::new(d), r, 1) }
         .map_err(|_| err("GICR_TYPER frames"))?;
     GicCpuInterface::enable_system_register_el2(true);
-    gic.setup(0);
+    // The crate's `setup(0)`, with the SPI defaults above instead of its own (the same
+    // values, written one register per 1.75 instructions rather than per 6).
+    gic.init_cpu(0);
+    gic.redistributor(0)
+        .map_err(|_| err("GICR_TYPER frames"))?
+        .configure_default_settings();
+    let dist = gic.distributor();
+    dist.enable_affinity_routing_secure(true);
+    dist.enable_group1_non_secure(true);
+    gic.gicd_barrier();
+    GicCpuInterface::enable_group1(true);
     GicCpuInterface::set_priority_mask(0xff);
     let typer = gic.typer();
     let spis = typer.num_spis();
@@ -71,6 +84,86 @@ pub unsafe fn init(gicd: u64, gicr: u64) -> Result<GicInfo, GicInitError> {
         spis,
         list_registers: (vtr & 0x1f) as u32 + 1,
     })
+}
+
+/// GICD register offsets of the per-interrupt arrays (GICv3 architecture, 12.9), and
+/// of their extended-SPI forms.
+const GICD_TYPER: u64 = 0x0004;
+const GICD_IGROUPR: u64 = 0x0080;
+const GICD_ICENABLER: u64 = 0x0180;
+const GICD_ICACTIVER: u64 = 0x0380;
+const GICD_IPRIORITYR: u64 = 0x0400;
+const GICD_ICFGR: u64 = 0x0c00;
+const GICD_IGROUPR_E: u64 = 0x1000;
+const GICD_ICENABLER_E: u64 = 0x1400;
+const GICD_ICACTIVER_E: u64 = 0x1c00;
+const GICD_IPRIORITYR_E: u64 = 0x2000;
+const GICD_ICFGR_E: u64 = 0x3000;
+
+/// Every SPI and extended SPI disabled, inactive, Group 1, priority `PRIORITY`
+/// and level-sensitive (GICD_TYPER gives how many there are: ITLinesNumber and
+/// ESPI_range). Xen's distributor init does the same; the `arm-gic` crate's defaults
+/// are these values without the disable and deactivate.
+///
+/// # Safety
+/// `gicd` is a GICv3 distributor, mapped as device memory, that nothing else uses.
+unsafe fn spi_defaults(gicd: u64) {
+    // SAFETY: GICD_TYPER is a read-only register of the mapped distributor.
+    let typer = unsafe { core::ptr::read_volatile((gicd + GICD_TYPER) as *const u32) };
+    // SPIs are INTIDs 32 .. 32 * (ITLinesNumber + 1), up to 1019.
+    let spi_end = (32 * ((typer & 0x1f) + 1)).min(1020) as u64;
+    let prio = u32::from_le_bytes([PRIORITY; 4]);
+    // (array offset, bits per interrupt, value) for INTIDs [first, end): registers
+    // first * bits / 32 up to (end * bits).div_ceil(32), each 32 bits.
+    let fill = |array: u64, first: u64, end: u64, bits: u64, value: u32| {
+        let from = gicd + array + first * bits / 32 * 4;
+        let to = gicd + array + (end * bits).div_ceil(32) * 4;
+        // SAFETY: [from, to) lies in the array at `array` of the distributor the
+        // caller owns, within the interrupts GICD_TYPER says it implements.
+        unsafe { fill_words(from, to, value) };
+    };
+    fill(GICD_ICENABLER, 32, spi_end, 1, u32::MAX);
+    fill(GICD_ICACTIVER, 32, spi_end, 1, u32::MAX);
+    fill(GICD_IGROUPR, 32, spi_end, 1, u32::MAX);
+    fill(GICD_IPRIORITYR, 32, spi_end, 8, prio);
+    fill(GICD_ICFGR, 32, spi_end, 2, 0);
+    // Extended SPIs (GICD_TYPER.ESPI): INTIDs 4096 .. 4096 + 32 * (ESPI_range + 1).
+    if typer & (1 << 8) != 0 {
+        let n = 32 * ((typer >> 27) as u64 + 1);
+        fill(GICD_ICENABLER_E, 0, n, 1, u32::MAX);
+        fill(GICD_ICACTIVER_E, 0, n, 1, u32::MAX);
+        fill(GICD_IGROUPR_E, 0, n, 1, u32::MAX);
+        fill(GICD_IPRIORITYR_E, 0, n, 8, prio);
+        fill(GICD_ICFGR_E, 0, n, 2, 0);
+    }
+}
+
+/// Write `value` to each 32-bit register in [from, to), four a step.
+///
+/// # Safety
+/// [from, to) is 4-byte aligned device memory (registers) that writing `value` to is
+/// allowed and that nothing else uses.
+unsafe fn fill_words(from: u64, to: u64, value: u32) {
+    let mut p = from;
+    while p + 16 <= to {
+        // SAFETY: four registers inside [from, to) (the caller's contract).
+        unsafe {
+            asm!(
+                "str {v:w}, [{p}]",
+                "str {v:w}, [{p}, #4]",
+                "str {v:w}, [{p}, #8]",
+                "str {v:w}, [{p}, #12]",
+                p = in(reg) p, v = in(reg) value,
+                options(nostack, preserves_flags)
+            )
+        };
+        p += 16;
+    }
+    while p < to {
+        // SAFETY: one register inside [from, to).
+        unsafe { core::ptr::write_volatile(p as *mut u32, value) };
+        p += 4;
+    }
 }
 
 /// HCR_EL2.{IMO, FMO, AMO}: physical IRQ, FIQ and SError go to EL2, even from a guest
