@@ -794,47 +794,64 @@ pub fn list_match(v: &[u8], wanted: &[&str]) -> u32 {
     debug_assert!(wanted.len() <= 32);
     let mut mask = 0;
     let mut start = 0;
-    loop {
-        let end = if (v.as_ptr() as usize + start).is_multiple_of(4) {
-            // A property value in a validated tree starts 4-byte aligned (see
-            // `Tree`): the NUL is found a word at a time from there.
-            nul_in_words(v, start)
-        } else {
-            v[start..].iter().position(|&c| c == 0).map(|n| start + n)
-        }
-        .unwrap_or(v.len());
-        let piece = &v[start..end];
+    let mut piece = |end: usize| {
+        let p = &v[start..end];
         for (i, w) in wanted.iter().enumerate() {
             // Lengths first: most pieces differ from most names there.
-            if w.len() == piece.len() && w.as_bytes() == piece {
+            if w.len() == p.len() && bytes_eq(w.as_bytes(), p) {
                 mask |= 1 << i;
             }
         }
-        if end >= v.len() {
-            return mask;
-        }
         start = end + 1;
+    };
+    // A property value in a validated tree starts 4-byte aligned (see `Tree`): its
+    // NULs are found a word at a time (the others byte by byte).
+    let words = if (v.as_ptr() as usize).is_multiple_of(4) {
+        v.len() / 4
+    } else {
+        0
+    };
+    for i in 0..words {
+        // SAFETY: word i lies inside `v` (i < v.len() / 4) at a multiple of 4 from its
+        // start, which was just checked to be 4-byte aligned in memory; any 4 bytes
+        // are a valid u32, and `v` is borrowed immutably, so nothing writes them.
+        let x = unsafe { v.as_ptr().add(4 * i).cast::<u32>().read() };
+        let mut zero = zero_bytes(u32::from_le(x));
+        while zero != 0 {
+            piece(4 * i + (zero.trailing_zeros() / 8) as usize);
+            zero &= zero - 1;
+        }
     }
+    for (j, &c) in v.iter().enumerate().skip(4 * words) {
+        if c == 0 {
+            piece(j);
+        }
+    }
+    piece(v.len());
+    mask
 }
 
-/// The first NUL in `v` at or after `from`, where `v[from..]` starts 4-byte aligned
-/// in memory: aligned words while they last (see `nul_at` for the test), then bytes.
-fn nul_in_words(v: &[u8], from: usize) -> Option<usize> {
-    let rest = &v[from..];
-    debug_assert!((rest.as_ptr() as usize).is_multiple_of(4));
-    let mut i = 0;
-    while let Some(word) = rest.get(i..i + 4) {
-        // SAFETY: `word` is 4 bytes inside `v` (just checked) at a multiple of 4 from
-        // `rest`'s start, which the caller checked is 4-byte aligned in memory; any 4
-        // bytes are a valid u32, and `v` is borrowed immutably, so nothing writes them.
-        let x = u32::from_le(unsafe { word.as_ptr().cast::<u32>().read() });
-        let zero = x.wrapping_sub(0x0101_0101) & !x & 0x8080_8080;
-        if zero != 0 {
-            return Some(from + i + (zero.trailing_zeros() / 8) as usize);
-        }
-        i += 4;
+/// Bit 7 of each byte of `x` that is zero, and no other bit: exact for every byte
+/// (no borrow from one byte into the next, unlike the test `nul_at` uses, which is
+/// exact for the lowest zero byte only).
+const fn zero_bytes(x: u32) -> u32 {
+    !(((x & 0x7f7f_7f7f) + 0x7f7f_7f7f) | x | 0x7f7f_7f7f)
+}
+
+/// `a == b`, a byte loop: names are short, and a call to memcmp costs more than the
+/// compare.
+fn bytes_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
     }
-    rest[i..].iter().position(|&c| c == 0).map(|n| from + i + n)
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
 }
 
 /// Whether a `status` value (or its absence) makes a node available.
