@@ -210,6 +210,27 @@ fn name_end(t: &Tree<'_>, mut w: usize) -> Option<usize> {
     nul_at(t.structs, w * 4)
 }
 
+/// `name_end`, and whether the bytes before that NUL are all ASCII (below 0x80),
+/// read from the same words: in the word holding the NUL, only the bytes below the
+/// lowest zero byte count (the test's lowest set bit is exact).
+fn name_end_ascii(t: &Tree<'_>, mut w: usize) -> Option<(usize, bool)> {
+    let mut high = 0;
+    while let Some(x) = t.word(w) {
+        let x = u32::from_le(x);
+        let zero = x.wrapping_sub(0x0101_0101) & !x & 0x8080_8080;
+        if zero != 0 {
+            let below = (zero & zero.wrapping_neg()) - 1;
+            high |= x & below & 0x8080_8080;
+            return Some((w * 4 + (zero.trailing_zeros() / 8) as usize, high == 0));
+        }
+        high |= x & 0x8080_8080;
+        w += 1;
+    }
+    let nul = nul_at(t.structs, w * 4)?;
+    let tail = t.structs.get(w * 4..nul)?;
+    Some((nul, high == 0 && tail.is_ascii()))
+}
+
 /// Whether `s` starts with the NUL-terminated string `name`: the NUL's place is
 /// checked first, so most other names are told apart without comparing bytes.
 fn str_at_is(s: &[u8], name: &str) -> bool {
@@ -577,9 +598,9 @@ fn validate(tree: &Tree<'_>, struct_off: usize) -> Result<(), FdtError> {
         }
         match tok {
             BEGIN_NODE => {
-                let nul = name_end(tree, w + 1).ok_or(bad)?;
+                let (nul, ascii) = name_end_ascii(tree, w + 1).ok_or(bad)?;
                 let name = structs.get(4 * w + 4..nul).ok_or(bad)?;
-                if !name.is_ascii() {
+                if !ascii {
                     str::from_utf8(name).map_err(|_| bad)?;
                 }
                 seen_child |= 1 << depth;
