@@ -703,7 +703,9 @@ impl<'a> Node<'a> {
         let mut out = [None; N];
         let tree = self.tree();
         for (nameoff, v) in self.raw_props() {
-            for (o, name) in out.iter_mut().zip(names) {
+            // `names` by reference: zipping the array itself copies it for each
+            // property.
+            for (o, name) in out.iter_mut().zip(names.iter()) {
                 if o.is_none() && tree.prop_is(nameoff, name) {
                     *o = Some(v);
                 }
