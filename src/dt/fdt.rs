@@ -269,6 +269,13 @@ impl<'a> Tree<'a> {
     /// The blocks of a blob `Fdt::new` validated, found again from its header (the
     /// same arithmetic as `Fdt::new`; empty blocks if the header were not valid).
     fn of(blob: &'a [u8]) -> Self {
+        // One length check up front lets the header reads below go unchecked.
+        if blob.len() < HEADER_LEN {
+            return Tree {
+                structs: &[],
+                strings: &[],
+            };
+        }
         let h = |i: usize| aligned_word(blob, i).map_or(0, u32::from_be) as usize;
         let (total, struct_off, strings_off, version) = (h(1), h(2), h(3), h(5));
         let struct_size = if version >= 17 {
