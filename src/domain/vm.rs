@@ -599,7 +599,7 @@ fn switch(vm: &mut Vm, frame: &mut TrapFrame, state: RunState) {
     let Some(cur) = vm.current else { return };
     let regions = vm.el1_regions;
     if let Some(d) = vm.doms[cur].as_mut() {
-        d.vcpu.frame = *frame;
+        d.vcpu.frame.copy_from(frame);
         d.vcpu.state = state;
         vcpu::save(&mut d.vcpu.el1, regions);
     }
@@ -624,7 +624,7 @@ fn switch(vm: &mut Vm, frame: &mut TrapFrame, state: RunState) {
     let Some(d) = vm.doms[next].as_ref() else {
         return;
     };
-    *frame = d.vcpu.frame;
+    frame.copy_from(&d.vcpu.frame);
     let id = d.id;
     live::with(|m| m.switch_domain(Some(id)));
     // Restored in place: the EL1 context is 700 bytes, not worth a copy.
