@@ -27,7 +27,7 @@ impl TrapFrame {
     /// switch copies two frames).
     #[inline(always)]
     pub fn copy_from(&mut self, src: &TrapFrame) {
-        const _: () = assert!(core::mem::size_of::<TrapFrame>() % 32 == 0);
+        const _: () = assert!(core::mem::size_of::<TrapFrame>().is_multiple_of(32));
         const STEPS: usize = core::mem::size_of::<TrapFrame>() / 32;
         // SAFETY: `self` and `src` are distinct (one is borrowed mutably), 8-byte
         // aligned TrapFrames of STEPS * 32 bytes; the loop reads exactly `src` and
