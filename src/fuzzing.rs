@@ -7,9 +7,16 @@ use crate::mm::PhysRange;
 
 /// Arbitrary bytes as the device tree setup reads: never a panic, whatever they are.
 pub fn device_tree(data: &[u8]) {
-    let Ok(fdt) = Fdt::new(data) else { return };
     let image = PhysRange::new(0, 0x40000);
     let blob = PhysRange::new(0x7f00_0000, 0x7f00_0000 + data.len() as u64);
+    // Setup's one pass gives what checking the blob and then reading it gives.
+    let mut checked = dt::BootInfo::new();
+    let one_pass = dt::parse_checked(data, image, blob, 40, &mut checked).map(|_| checked);
+    let two_passes = Fdt::new(data)
+        .map_err(dt::DtError::from)
+        .and_then(|fdt| dt::parse(&fdt, image, blob, 40));
+    assert_eq!(one_pass, two_passes);
+    let Ok(fdt) = Fdt::new(data) else { return };
     if let Ok(info) = dt::parse(&fdt, image, blob, 40) {
         // Whatever was accepted obeys the rules setup relies on.
         let mut pieces = 0;

@@ -111,12 +111,14 @@ pub struct Fdt<'a> {
     version: u32,
 }
 
-/// The structure and strings blocks of a blob that `Fdt::new` validated. Only
-/// `Fdt::new` makes one, after `validate` walked every token reachable from offset 0
-/// and checked that each node name and each property name is NUL-terminated UTF-8:
-/// that check is what lets the readers below skip UTF-8 validation (the bytes are
-/// borrowed immutably for `'a`, so they cannot change after the check).
-/// The structure block starts 4-byte aligned in memory (checked by `Fdt::new`), so
+/// The structure and strings blocks of a blob whose header `Fdt::header` checked.
+/// Their readers (`Node`, `Fdt::find`) run only on bytes that `Fdt::visit` checked:
+/// a tree it walked whole (`Fdt::new` does), or, inside its callback, the tokens before
+/// the current one. It checks that each node name and each property name is
+/// NUL-terminated UTF-8: that check is what lets the readers below skip UTF-8
+/// validation (the bytes are borrowed immutably for `'a`, so they cannot change after
+/// the check).
+/// The structure block starts 4-byte aligned in memory (checked by `Fdt::header`), so
 /// tokens are read one aligned load each (`Tree::word`).
 #[derive(Clone, Copy)]
 struct Tree<'a> {
@@ -231,6 +233,13 @@ fn name_end_ascii(t: &Tree<'_>, mut w: usize) -> Option<(usize, bool)> {
     Some((nul, high == 0 && tail.is_ascii()))
 }
 
+/// Where `Fdt::visit` files a property name by its first two bytes (of the name and
+/// its NUL; 0 past the end): names that differ there differ.
+fn bucket(s: &[u8]) -> usize {
+    let b = |i: usize| s.get(i).copied().unwrap_or(0) as usize;
+    (b(0) ^ b(1) << 1) & 63
+}
+
 /// Whether `s` starts with the NUL-terminated string `name`: the NUL's place is
 /// checked first, so most other names are told apart without comparing bytes.
 fn str_at_is(s: &[u8], name: &str) -> bool {
@@ -251,13 +260,13 @@ fn str_at_is(s: &[u8], name: &str) -> bool {
 
 /// Word `i` of `b` as it lies in memory (`u32::from_be` gives the big-endian value);
 /// `None` past the last whole word. `b` must start 4-byte aligned in memory: callers
-/// pass only a validated blob or its structure block (see `Fdt::new`).
+/// pass only a blob `Fdt::header` checked or its structure block.
 fn aligned_word(b: &[u8], i: usize) -> Option<u32> {
     if i >= b.len() / 4 {
         return None;
     }
     debug_assert!((b.as_ptr() as usize).is_multiple_of(4));
-    // SAFETY: `b` is a validated blob (8-byte aligned, checked by `Fdt::new`) or its
+    // SAFETY: `b` is a checked blob (8-byte aligned, checked by `Fdt::header`) or its
     // structure block (at a 4-byte aligned offset in it, also checked), so it starts
     // 4-byte aligned; the word [4i, 4i + 4) lies inside it (just checked) and is
     // aligned; any four bytes are a valid u32. The bytes are borrowed immutably, so
@@ -266,8 +275,8 @@ fn aligned_word(b: &[u8], i: usize) -> Option<u32> {
 }
 
 impl<'a> Tree<'a> {
-    /// The blocks of a blob `Fdt::new` validated, found again from its header (the
-    /// same arithmetic as `Fdt::new`; empty blocks if the header were not valid).
+    /// The blocks of a blob `Fdt::header` checked, found again from its header (the
+    /// same arithmetic as `Fdt::header`; empty blocks if the header were not valid).
     fn of(blob: &'a [u8]) -> Self {
         // One length check up front lets the header reads below go unchecked.
         if blob.len() < HEADER_LEN {
@@ -303,9 +312,10 @@ impl<'a> Tree<'a> {
 
     /// A node name from a `Token::Begin` of this tree.
     fn name(name: &'a [u8]) -> &'a str {
-        // SAFETY: `name` comes from a BEGIN_NODE token at an offset the walks of this
-        // tree reached from offset 0, as `Fdt::validate` did: it checked that name
-        // is UTF-8, and the bytes are borrowed immutably since (see `Tree`).
+        // SAFETY: `name` comes from a BEGIN_NODE token at an offset that walks of this
+        // tree reach from offset 0, as `Fdt::visit` does, which checked that the name
+        // is UTF-8 before any reader saw it; the bytes are borrowed immutably since
+        // (see `Tree`).
         unsafe { str::from_utf8_unchecked(name) }
     }
 
@@ -313,7 +323,7 @@ impl<'a> Tree<'a> {
     fn prop_name(&self, nameoff: u32) -> &'a str {
         let off = nameoff as usize;
         match nul_at(self.strings, off).and_then(|n| self.strings.get(off..n)) {
-            // SAFETY: `Fdt::validate` checked that every property token of this tree
+            // SAFETY: `Fdt::visit` checked that every property token of this tree
             // names a NUL-terminated UTF-8 string at its offset; these are its bytes
             // up to that NUL, borrowed immutably since (see `Tree`).
             Some(b) => unsafe { str::from_utf8_unchecked(b) },
@@ -331,6 +341,11 @@ impl<'a> Tree<'a> {
 /// The values of the properties asked for by name (`None`: absent).
 pub type PropValues<'a, const N: usize> = [Option<&'a [u8]>; N];
 
+/// What `Fdt::visit` calls for each node: (depth, node, name, values of the
+/// properties asked for), returning whether to visit the node's subtree.
+pub type NodeFn<'a, 'f, const N: usize, E> =
+    dyn FnMut(usize, Node<'a>, &'a str, &PropValues<'a, N>) -> Result<bool, E> + 'f;
+
 /// A node, by the offset of its BEGIN_NODE token. Small (24 bytes) on purpose: nodes
 /// are copied freely (chains of ancestors, iterators), and the blocks are found again
 /// from the blob's header when a node is read.
@@ -347,6 +362,16 @@ pub struct Node<'a> {
 impl<'a> Fdt<'a> {
     /// Check the header and the whole structure block of `data`.
     pub fn new(data: &'a [u8]) -> Result<Self, FdtError> {
+        let fdt = Self::header(data)?;
+        fdt.validate()?;
+        Ok(fdt)
+    }
+
+    /// The checks of `new` but the structure block's: a blob whose header, blocks,
+    /// memory reservation list and alignment are sound, its structure block not yet
+    /// walked. Nothing but `new` and the validating walk (`visit`) may read one before
+    /// that walk succeeded: the readers of a `Fdt` assume a walked tree (see `Tree`).
+    pub(super) fn header(data: &'a [u8]) -> Result<Self, FdtError> {
         if data.len() < HEADER_LEN {
             return Err(FdtError::Truncated { len: data.len() });
         }
@@ -413,8 +438,6 @@ impl<'a> Fdt<'a> {
             });
         }
         let tree = Tree { structs, strings };
-        let struct_off = h(2) as usize;
-        validate(&tree, struct_off)?;
         Ok(Self {
             blob: data,
             tree,
@@ -452,84 +475,176 @@ impl<'a> Fdt<'a> {
         }
     }
 
-    /// Every node below the root in tree order, in one pass over the structure
-    /// block: `f(depth, node, name, values)` with the root's children at depth 1 and
-    /// `values[i]` the value of property `names[i]` of that node (as `Node::props_of`;
-    /// `names` must be distinct).
-    /// `f` returns whether to visit the node's subtree (false skips it).
-    pub fn for_each_node<const N: usize, E>(
+    /// Where the structure block starts in the blob (for the offsets of errors).
+    fn struct_off(&self) -> usize {
+        self.tree.structs.as_ptr() as usize - self.blob.as_ptr() as usize
+    }
+
+    /// Check every token of the structure block (`visit`, reading nothing).
+    fn validate(&self) -> Result<(), FdtError> {
+        self.visit(&[], &mut |_, _, _, _: &PropValues<'a, 0>| Ok(true))
+    }
+
+    /// One pass over the structure block that checks each token as it reads it and
+    /// calls `f(depth, node, name, values)` for every node in tree order: the root
+    /// first (depth 0, the node `root` gives), its children at depth 1. `values[i]` is
+    /// the value of the node's first property named `names[i]` (`names` distinct, at
+    /// most 32), `None` when absent; the root's are read as `root` reads them (none when
+    /// its BEGIN_NODE does not open the block). `f` runs once the node's properties are
+    /// over (at its first child or its end) and returns whether to visit its subtree
+    /// (false skips it; its tokens are still checked).
+    ///
+    /// The rules (devicetree specification, 5.4): every token in the block and known;
+    /// node names NUL-terminated UTF-8, property names NUL-terminated UTF-8 strings
+    /// of the strings block; a node's properties before its subnodes; nesting balanced
+    /// and at most `MAX_DEPTH` deep; one root node, followed only by NOPs and FDT_END.
+    /// The first rule broken is the error, whatever `f` did: when `f` fails, the rest
+    /// of the block is checked before its error is returned, so an error of `f` means
+    /// a well-formed tree. `f` sees only bytes already checked (the node's name, its
+    /// properties and those of the nodes before it).
+    // Not inlined: the walk's loop keeps its state in registers, `f` (called once a
+    // node) is called through its pointer.
+    #[inline(never)]
+    pub(super) fn visit<const N: usize, E: From<FdtError>>(
         &self,
-        names: [&str; N],
-        mut f: impl FnMut(usize, Node<'a>, &'a str, &PropValues<'a, N>) -> Result<bool, E>,
+        names: &[&str; N],
+        f: &mut NodeFn<'a, '_, N, E>,
     ) -> Result<(), E> {
-        let tree = self.tree;
-        // Open nodes, the root included; a node begun now has depth `level`.
-        let mut level = 0usize;
-        // The node whose properties are being read (depth 0: none), its name and the
-        // values found so far.
-        let mut pending = (self.root(), 0usize, "");
-        let mut values: PropValues<'a, N> = [None; N];
-        // (name offset + 1, index in `names` or N) of the names seen, by a hash of the
-        // offset (0: none yet). Offsets fit: `Fdt::new` takes blobs of at most 4 GiB,
-        // and a name offset points inside the strings block.
-        let mut memo = [(0u32, 0u8); 32];
-        debug_assert!(N < u8::MAX as usize);
+        debug_assert!(N <= 32 && N < u8::MAX as usize);
         debug_assert!(names
             .iter()
             .enumerate()
             .all(|(i, a)| names[..i].iter().all(|b| a != b)));
-        // Inside the subtree of the node at this depth, which `f` declined.
-        let mut skip: Option<usize> = None;
-        let mut off = 0;
-        while let Some((tok, next)) = tree.token(off) {
-            let here = off;
-            off = next;
-            // A node's properties end at its first child or its end.
-            if matches!(tok, Token::Begin(_) | Token::End) && pending.1 != 0 {
-                let (node, depth, name) = pending;
-                pending.1 = 0;
-                if !f(depth, node, name, &values)? {
-                    skip = Some(depth);
+        let tree = self.tree;
+        let structs = tree.structs;
+        let struct_off = self.struct_off();
+        let prop_names = PropNames::new(tree.strings);
+        let word = |i: usize| tree.word(i).map(u32::from_be);
+        // (name offset + 1, index in `names` or N) of the property names already
+        // checked, by a hash of the offset (0: none). A tree's properties share a few
+        // names (dtc writes each once), so most are checked and matched once.
+        let mut memo = [(0u32, 0u8); 32];
+        // Which of `names` may be a name, by `bucket` of its first two bytes: a name
+        // seen for the first time is compared with those only.
+        let mut buckets = [0u32; 64];
+        for (i, n) in names.iter().enumerate() {
+            buckets[bucket(n.as_bytes())] |= 1 << i;
+        }
+        let mut values: PropValues<'a, N> = [None; N];
+        // Which of `values` are set.
+        let mut found = 0u32;
+        // The node whose properties are being read: its offset, depth and name.
+        let mut pending: Option<(usize, usize, &'a [u8])> = None;
+        // Whether its properties go to `values` (see above for the root).
+        let mut collect = false;
+        // The depth of the node whose subtree `f` declined (usize::MAX: none).
+        let mut skip = usize::MAX;
+        // The token at word `w`, and the number of open nodes. Bit d of `seen_child`:
+        // the open node at depth d has a child (its properties are over); MAX_DEPTH
+        // < 64.
+        let mut w = 0usize;
+        let mut depth = 0usize;
+        let mut seen_child = 0u64;
+        let mut root_done = false;
+        loop {
+            let bad = FdtError::BadStructure(struct_off + 4 * w);
+            let tok = word(w).ok_or(bad)?;
+            if root_done {
+                // After the root closes, only NOPs and FDT_END may follow.
+                match tok {
+                    NOP => w += 1,
+                    END => return Ok(()),
+                    _ => return Err(bad.into()),
+                }
+                continue;
+            }
+            if matches!(tok, BEGIN_NODE | END_NODE) {
+                if let Some((off, d, name)) = pending.take() {
+                    let node = if d == 0 {
+                        self.root()
+                    } else {
+                        Node::at(self.blob, off, name)
+                    };
+                    match f(d, node, Tree::name(name), &values) {
+                        Ok(true) => {}
+                        Ok(false) => skip = d,
+                        Err(e) => return Err(self.validate().map_or_else(E::from, |_| e)),
+                    }
+                    let mut m = found;
+                    while m != 0 {
+                        values[m.trailing_zeros() as usize] = None;
+                        m &= m - 1;
+                    }
+                    found = 0;
+                    collect = false;
                 }
             }
             match tok {
-                Token::Begin(name) => {
-                    if level > 0 && skip.is_none() {
-                        pending = (Node::at(self.blob, here, name), level, Tree::name(name));
-                        values = [None; N];
+                BEGIN_NODE => {
+                    let (nul, ascii) = name_end_ascii(&tree, w + 1).ok_or(bad)?;
+                    let name = structs.get(4 * w + 4..nul).ok_or(bad)?;
+                    if !ascii {
+                        str::from_utf8(name).map_err(|_| bad)?;
                     }
-                    level += 1;
+                    if depth <= skip {
+                        pending = Some((4 * w, depth, name));
+                        collect = depth > 0 || w == 0;
+                    }
+                    seen_child |= 1 << depth;
+                    depth += 1;
+                    if depth > MAX_DEPTH {
+                        return Err(FdtError::TooDeep.into());
+                    }
+                    seen_child &= !(1 << depth);
+                    w = (nul + 1).div_ceil(4);
                 }
-                Token::Prop { nameoff, value } if pending.1 != 0 => {
-                    // Which of `names` this is: remembered per name offset, since a
-                    // tree's properties share a few names (dtc writes each name once).
+                PROP => {
+                    let len = word(w + 1).ok_or(bad)? as usize;
+                    let nameoff = word(w + 2).ok_or(bad)?;
+                    let end = (4 * w + 12).checked_add(len).ok_or(bad)?;
+                    let value = structs.get(4 * w + 12..end).ok_or(bad)?;
                     let slot = (nameoff.wrapping_mul(0x9e37_79b1) >> 27) as usize;
-                    let k = if memo[slot].0 == nameoff + 1 {
+                    let k = if nameoff != u32::MAX && memo[slot].0 == nameoff + 1 {
                         memo[slot].1 as usize
                     } else {
+                        if !prop_names.ok(nameoff) {
+                            return Err(FdtError::BadString(nameoff).into());
+                        }
                         let s = tree.strings.get(nameoff as usize..).unwrap_or(&[]);
-                        let k = names.iter().position(|n| str_at_is(s, n)).unwrap_or(N);
+                        let mut m = if N > 0 { buckets[bucket(s)] } else { 0 };
+                        let mut k = N;
+                        while m != 0 {
+                            let i = m.trailing_zeros() as usize;
+                            if str_at_is(s, names[i]) {
+                                k = i;
+                                break;
+                            }
+                            m &= m - 1;
+                        }
                         memo[slot] = (nameoff + 1, k as u8);
                         k
                     };
-                    if let Some(v @ None) = values.get_mut(k) {
-                        *v = Some(value);
+                    if depth == 0 || seen_child & (1 << depth) != 0 {
+                        return Err(bad.into());
                     }
+                    if collect && k < N && found & (1 << k) == 0 {
+                        values[k] = Some(value);
+                        found |= 1 << k;
+                    }
+                    w = end.div_ceil(4);
                 }
-                Token::End => {
-                    level = level.saturating_sub(1);
-                    if skip == Some(level) {
-                        skip = None;
+                NOP => w += 1,
+                END_NODE if depth > 0 => {
+                    depth -= 1;
+                    if depth == skip {
+                        skip = usize::MAX;
                     }
-                    if level == 0 {
-                        break;
-                    }
+                    root_done = depth == 0;
+                    w += 1;
                 }
-                Token::Prop { .. } | Token::Nop => {}
-                Token::Finish => break,
+                _ => return Err(bad.into()),
             }
         }
-        Ok(())
     }
 
     /// The node at an absolute path (`/`, `/chosen`, `/soc/uart@1000`). A unit
@@ -562,84 +677,32 @@ impl<'a> Fdt<'a> {
     }
 }
 
-/// One pass over the structure block: tokens in bounds, node and property names
-/// NUL-terminated UTF-8 (property names in the strings block), properties before
-/// subnodes, nesting balanced and bounded, one root node, then FDT_END. Decodes
-/// tokens as `token` does (the same offsets), a word index at a time.
-fn validate(tree: &Tree<'_>, struct_off: usize) -> Result<(), FdtError> {
-    // Property names: when the whole strings block is UTF-8 (as every real one is), the
-    // string at an offset is NUL-terminated UTF-8 exactly when a NUL follows it (the
-    // offset is at or before the block's last NUL) and it starts a character (is not
-    // a continuation byte). Otherwise each name is checked on its own (`cstr`).
-    let strings = tree.strings;
-    let strings_utf8 = str::from_utf8(strings).is_ok();
-    let last_nul = strings.iter().rposition(|&c| c == 0);
-    let name_ok = |nameoff: u32| {
+/// Which property names are NUL-terminated UTF-8 strings of the strings block. When
+/// the whole block is UTF-8 (as every real one is), the string at an offset is one
+/// exactly when a NUL follows it (the offset is at or before the block's last NUL)
+/// and it starts a character (is not a continuation byte). Otherwise each name is
+/// checked on its own (`cstr`).
+struct PropNames<'a> {
+    strings: &'a [u8],
+    utf8: bool,
+    last_nul: Option<usize>,
+}
+
+impl<'a> PropNames<'a> {
+    fn new(strings: &'a [u8]) -> Self {
+        Self {
+            strings,
+            utf8: str::from_utf8(strings).is_ok(),
+            last_nul: strings.iter().rposition(|&c| c == 0),
+        }
+    }
+
+    fn ok(&self, nameoff: u32) -> bool {
         let o = nameoff as usize;
-        if strings_utf8 {
-            last_nul.is_some_and(|n| o <= n) && strings[o] & 0xc0 != 0x80
+        if self.utf8 {
+            self.last_nul.is_some_and(|n| o <= n) && self.strings[o] & 0xc0 != 0x80
         } else {
-            cstr(strings, o).is_some()
-        }
-    };
-    let structs = tree.structs;
-    let word = |i: usize| tree.word(i).map(u32::from_be);
-    // The token at word `w`, and the depth of open nodes (the root's BEGIN_NODE makes
-    // it 1). Bit d of `seen_child`: the node at depth d has a child (so its
-    // properties are over); MAX_DEPTH < 64.
-    let mut w = 0usize;
-    let mut depth = 0usize;
-    let mut seen_child = 0u64;
-    let mut root_done = false;
-    loop {
-        let bad = FdtError::BadStructure(struct_off + 4 * w);
-        let tok = word(w).ok_or(bad)?;
-        if root_done {
-            // After the root closes, only NOPs and END may follow.
-            match tok {
-                NOP => w += 1,
-                END => return Ok(()),
-                _ => return Err(bad),
-            }
-            continue;
-        }
-        match tok {
-            BEGIN_NODE => {
-                let (nul, ascii) = name_end_ascii(tree, w + 1).ok_or(bad)?;
-                let name = structs.get(4 * w + 4..nul).ok_or(bad)?;
-                if !ascii {
-                    str::from_utf8(name).map_err(|_| bad)?;
-                }
-                seen_child |= 1 << depth;
-                depth += 1;
-                if depth > MAX_DEPTH {
-                    return Err(FdtError::TooDeep);
-                }
-                seen_child &= !(1 << depth);
-                w = (nul + 1).div_ceil(4);
-            }
-            PROP => {
-                let len = word(w + 1).ok_or(bad)? as usize;
-                let nameoff = word(w + 2).ok_or(bad)?;
-                let end = (4 * w + 12).checked_add(len).ok_or(bad)?;
-                if end > structs.len() {
-                    return Err(bad);
-                }
-                if !name_ok(nameoff) {
-                    return Err(FdtError::BadString(nameoff));
-                }
-                if depth == 0 || seen_child & (1 << depth) != 0 {
-                    return Err(bad);
-                }
-                w = end.div_ceil(4);
-            }
-            NOP => w += 1,
-            END_NODE if depth > 0 => {
-                depth -= 1;
-                root_done = depth == 0;
-                w += 1;
-            }
-            _ => return Err(bad),
+            cstr(self.strings, o).is_some()
         }
     }
 }

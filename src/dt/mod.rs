@@ -13,6 +13,7 @@ pub mod writer;
 use crate::bounded::Bounded;
 use crate::mm::range::subtract;
 use crate::mm::{PhysRange, PAGE_SIZE};
+use fdt::PropValues;
 pub use fdt::{Fdt, FdtError, Node, StringError};
 
 /// The most memory banks rxen keeps.
@@ -459,6 +460,7 @@ struct Common<'a> {
     /// `compatible` (empty when absent).
     compatible: &'a [u8],
     reg: Option<&'a [u8]>,
+    interrupts: Option<&'a [u8]>,
     /// #address-cells and #size-cells of the parent, unchecked (see `regs_of`).
     parent_cells: (u32, u32),
 }
@@ -476,27 +478,6 @@ struct Chosen<'a> {
 }
 
 impl<'a> Chosen<'a> {
-    fn read(node: Node<'a>) -> Self {
-        let [xen_bootargs, dom0_bootargs, bootargs, stdout_path, linux_stdout_path, static_heap] =
-            node.props_of([
-                "xen,xen-bootargs",
-                "xen,dom0-bootargs",
-                "bootargs",
-                "stdout-path",
-                "linux,stdout-path",
-                "xen,static-heap",
-            ]);
-        Self {
-            node,
-            xen_bootargs,
-            dom0_bootargs,
-            bootargs,
-            stdout_path,
-            linux_stdout_path,
-            static_heap,
-        }
-    }
-
     /// A string property of /chosen (`prop` names it in an error), checked.
     fn string(&self, prop: &'a str, v: Option<&'a [u8]>) -> Result<Option<&'a str>, DtError<'a>> {
         v.map(fdt::one_string)
@@ -517,6 +498,8 @@ type NodeVisitor<'a, 'f> =
 /// first one whose name matches, a unit address allowed; available or not).
 #[derive(Clone, Copy, Default)]
 struct TopNodes<'a> {
+    /// The root's #address-cells and #size-cells, checked.
+    root_cells: (u32, u32),
     chosen: Option<Chosen<'a>>,
     aliases: Option<Node<'a>>,
     reserved_memory: Option<Node<'a>>,
@@ -533,94 +516,145 @@ fn name_is(name: &str, want: &str) -> bool {
     n == w || n.len() > w.len() && n[w.len()] == b'@' && n.starts_with(w)
 }
 
-/// Call `f(ancestors, node, common)` for every available node of the tree, depth
-/// first, in one pass over the structure block; a disabled node's subtree is skipped
-/// (its children are not usable either). Returns the root's children `parse` needs.
+/// The properties `walk` reads of every node (`Fdt::visit` gives their values in this
+/// order): those of `Common`, the timer's `interrupts`, and those of `Chosen`.
+const PROPS: [&str; 13] = [
+    "status",
+    "device_type",
+    "compatible",
+    "reg",
+    "#address-cells",
+    "#size-cells",
+    "interrupts",
+    "xen,xen-bootargs",
+    "xen,dom0-bootargs",
+    "bootargs",
+    "stdout-path",
+    "linux,stdout-path",
+    "xen,static-heap",
+];
+
+/// Check the whole structure block and call `f(ancestors, node, common)` for every
+/// available node below the root, depth first, in that one pass; a disabled node's
+/// subtree is skipped (its children are not usable either). Returns the root's
+/// children `parse` needs. A malformed structure block is its `FdtError`, whatever
+/// `f` returned before the walk reached the fault.
 #[inline(never)]
-fn walk<'a>(
-    fdt: &Fdt<'a>,
-    root_cells: (u32, u32),
-    f: &mut NodeVisitor<'a, '_>,
-) -> Result<TopNodes<'a>, DtError<'a>> {
+fn walk<'a>(fdt: &Fdt<'a>, f: &mut NodeVisitor<'a, '_>) -> Result<TopNodes<'a>, DtError<'a>> {
     let root = fdt.root();
-    let mut chain = [root; fdt::MAX_DEPTH + 1];
-    // The cells each node of the chain sets for its children.
-    let mut cells = [(0u32, 0u32); fdt::MAX_DEPTH + 1];
-    cells[0] = root_cells;
-    let mut top = TopNodes::default();
-    // The console's path, once /chosen (and /aliases, for an alias) are read: set
-    // only when they were the first children of the root, so that no earlier child
-    // could be the one `find_with_ancestors` returns (it takes the first match).
-    let mut console_want: Option<(&'a str, &'a str)> = None;
-    let mut depth1_seen = 0usize;
-    fdt.for_each_node(
-        [
-            "status",
-            "device_type",
-            "compatible",
-            "reg",
-            "#address-cells",
-            "#size-cells",
-        ],
-        |depth, node, name, &[status, device_type, compatible, reg, ac, sc]| {
-            if depth == 1 {
-                if let Some((full, part)) = console_want {
-                    if top.console.is_none() && fdt::component_is(name, part) {
-                        top.console = Some((full, node));
-                    }
-                }
-                if top.chosen.is_none() && name_is(name, "chosen") {
-                    top.chosen = Some(Chosen::read(node));
-                }
-                for (slot, want) in [
-                    (&mut top.aliases, "aliases"),
-                    (&mut top.reserved_memory, "reserved-memory"),
-                ] {
-                    if slot.is_none() && name_is(name, want) {
-                        *slot = Some(node);
-                    }
-                }
-                depth1_seen += 1;
-                let early =
-                    depth1_seen == top.chosen.is_some() as usize + top.aliases.is_some() as usize;
-                if let (true, None, Some(chosen)) = (early, top.console_path, top.chosen) {
-                    // An error is left for `read_console` to report, in its turn.
-                    top.console_path = console_path(&chosen, top.aliases).ok();
-                    // An alias not yet resolvable: try again once /aliases is read.
-                    if matches!(top.console_path, Some(Some((_, full))) if !full.starts_with('/'))
-                        && top.aliases.is_none()
-                    {
-                        top.console_path = None;
-                    }
-                    console_want = top.console_path.flatten().and_then(|(_, full)| {
-                        let part = full.strip_prefix('/')?;
-                        let seen = [top.chosen.map(|c| c.node), top.aliases];
-                        let one = !part.is_empty() && !part.contains('/');
-                        let before = seen
-                            .iter()
-                            .flatten()
-                            .any(|n| fdt::component_is(n.name(), part));
-                        (one && !before).then_some((full, part))
-                    });
+    let mut w = Walk {
+        chain: [root; fdt::MAX_DEPTH + 1],
+        cells: [(0, 0); fdt::MAX_DEPTH + 1],
+        top: TopNodes::default(),
+        console_want: None,
+        depth1_seen: 0,
+        f,
+    };
+    fdt.visit(&PROPS, &mut |depth, node, name, v| {
+        w.node(depth, node, name, v)
+    })?;
+    Ok(w.top)
+}
+
+/// What `walk` keeps from node to node.
+struct Walk<'a, 'r, 'f> {
+    /// The ancestors of the node being read: the root first.
+    chain: [Node<'a>; fdt::MAX_DEPTH + 1],
+    /// The cells each node of the chain sets for its children.
+    cells: [(u32, u32); fdt::MAX_DEPTH + 1],
+    top: TopNodes<'a>,
+    /// The console's path, once /chosen (and /aliases, for an alias) are read: set
+    /// only when they were the first children of the root, so that no earlier child
+    /// could be the one `find_with_ancestors` returns (it takes the first match).
+    console_want: Option<(&'a str, &'a str)>,
+    depth1_seen: usize,
+    f: &'r mut NodeVisitor<'a, 'f>,
+}
+
+impl<'a> Walk<'a, '_, '_> {
+    /// One node of `walk`, with the values of `PROPS`: whether to visit its subtree.
+    #[inline(never)]
+    fn node(
+        &mut self,
+        depth: usize,
+        node: Node<'a>,
+        name: &'a str,
+        v: &PropValues<'a, 13>,
+    ) -> Result<bool, DtError<'a>> {
+        let [status, device_type, compatible, reg, ac, sc, interrupts, ..] = *v;
+        if depth == 0 {
+            let raw = raw_cells(ac, sc);
+            self.top.root_cells = check_cells(&node, raw)?;
+            self.cells[0] = raw;
+            return Ok(true);
+        }
+        if depth == 1 {
+            if let Some((full, part)) = self.console_want {
+                if self.top.console.is_none() && fdt::component_is(name, part) {
+                    self.top.console = Some((full, node));
                 }
             }
-            if !fdt::status_ok(status) || depth > fdt::MAX_DEPTH {
-                return Ok::<_, DtError<'a>>(false);
+            if self.top.chosen.is_none() && name_is(name, "chosen") {
+                let [xen_bootargs, dom0_bootargs, bootargs, stdout_path, linux_stdout_path, static_heap] =
+                    [v[7], v[8], v[9], v[10], v[11], v[12]];
+                self.top.chosen = Some(Chosen {
+                    node,
+                    xen_bootargs,
+                    dom0_bootargs,
+                    bootargs,
+                    stdout_path,
+                    linux_stdout_path,
+                    static_heap,
+                });
             }
-            let common = Common {
-                name,
-                device_type,
-                compatible: compatible.unwrap_or(&[]),
-                reg,
-                parent_cells: cells[depth - 1],
-            };
-            f(&chain[..depth], &node, &common)?;
-            chain[depth] = node;
-            cells[depth] = raw_cells(ac, sc);
-            Ok(true)
-        },
-    )?;
-    Ok(top)
+            for (slot, want) in [
+                (&mut self.top.aliases, "aliases"),
+                (&mut self.top.reserved_memory, "reserved-memory"),
+            ] {
+                if slot.is_none() && name_is(name, want) {
+                    *slot = Some(node);
+                }
+            }
+            self.depth1_seen += 1;
+            let early = self.depth1_seen
+                == self.top.chosen.is_some() as usize + self.top.aliases.is_some() as usize;
+            if let (true, None, Some(chosen)) = (early, self.top.console_path, self.top.chosen) {
+                // An error is left for `read_console` to report, in its turn.
+                self.top.console_path = console_path(&chosen, self.top.aliases).ok();
+                // An alias not yet resolvable: try again once /aliases is read.
+                if matches!(self.top.console_path, Some(Some((_, full))) if !full.starts_with('/'))
+                    && self.top.aliases.is_none()
+                {
+                    self.top.console_path = None;
+                }
+                self.console_want = self.top.console_path.flatten().and_then(|(_, full)| {
+                    let part = full.strip_prefix('/')?;
+                    let seen = [self.top.chosen.map(|c| c.node), self.top.aliases];
+                    let one = !part.is_empty() && !part.contains('/');
+                    let before = seen
+                        .iter()
+                        .flatten()
+                        .any(|n| fdt::component_is(n.name(), part));
+                    (one && !before).then_some((full, part))
+                });
+            }
+        }
+        if !fdt::status_ok(status) || depth > fdt::MAX_DEPTH {
+            return Ok(false);
+        }
+        let common = Common {
+            name,
+            device_type,
+            compatible: compatible.unwrap_or(&[]),
+            reg,
+            interrupts,
+            parent_cells: self.cells[depth - 1],
+        };
+        (self.f)(&self.chain[..depth], &node, &common)?;
+        self.chain[depth] = node;
+        self.cells[depth] = raw_cells(ac, sc);
+        Ok(true)
+    }
 }
 
 fn string_prop<'a>(node: &Node<'a>, prop: &'a str) -> Result<Option<&'a str>, DtError<'a>> {
@@ -652,7 +686,6 @@ pub fn parse<'a>(
 
 /// `parse` into `info`, which must be `BootInfo::new()` (setup fills its own where it
 /// lives: a `BootInfo` is about 2.5 KiB, and every move of one is a copy).
-#[inline(never)]
 pub fn parse_into<'a>(
     fdt: &Fdt<'a>,
     image: PhysRange,
@@ -660,10 +693,37 @@ pub fn parse_into<'a>(
     pa_bits: u8,
     info: &mut BootInfo<'a>,
 ) -> Result<(), DtError<'a>> {
+    read_boot_info(fdt, image, dtb, pa_bits, info)
+}
+
+/// `Fdt::new(blob)` and `parse_into` in one pass over the structure block: the blob's
+/// `Fdt` once both succeed, else the error the first that fails gives (a malformed
+/// blob is its `FdtError`, whatever the tree holds). On an error, `info` holds
+/// whatever was read before it, and must not be used.
+pub fn parse_checked<'a>(
+    blob: &'a [u8],
+    image: PhysRange,
+    dtb: PhysRange,
+    pa_bits: u8,
+    info: &mut BootInfo<'a>,
+) -> Result<Fdt<'a>, DtError<'a>> {
+    let fdt = Fdt::header(blob)?;
+    // The walk checks the whole structure block before anything else reads the tree.
+    read_boot_info(&fdt, image, dtb, pa_bits, info)?;
+    Ok(fdt)
+}
+
+/// `parse_into` on a blob whose header `Fdt::header` checked: `walk` checks the
+/// structure block (again, for a `Fdt::new` one) before anything else reads it.
+#[inline(never)]
+fn read_boot_info<'a>(
+    fdt: &Fdt<'a>,
+    image: PhysRange,
+    dtb: PhysRange,
+    pa_bits: u8,
+    info: &mut BootInfo<'a>,
+) -> Result<(), DtError<'a>> {
     let root = fdt.root();
-    let [a, sc] = root.props_of(["#address-cells", "#size-cells"]);
-    let root_raw = raw_cells(a, sc);
-    let root_cells = check_cells(&root, root_raw)?;
     let limit = if pa_bits >= 64 {
         u64::MAX
     } else {
@@ -671,7 +731,7 @@ pub fn parse_into<'a>(
     };
 
     // Memory banks and the devices rxen reads, anywhere in the tree.
-    let top = walk(fdt, root_raw, &mut |chain, _node, common| {
+    let top = walk(fdt, &mut |chain, _, common| {
         let under_reserved = chain.get(1).is_some_and(|n| n.name() == "reserved-memory");
         let (name, reg, cells) = (common.name, common.reg, common.parent_cells);
         // What `prop_str("device_type") == Some("memory")` reads, without a copy.
@@ -720,7 +780,7 @@ pub fn parse_into<'a>(
             })?;
         } else if found & ARMV8_TIMER != 0 {
             // interrupts = <type number flags> x 4: secure phys, phys, virt, hyp.
-            if let Some(v) = _node.prop("interrupts").filter(|v| v.len() >= 48) {
+            if let Some(v) = common.interrupts.filter(|v| v.len() >= 48) {
                 let cell = |i: usize| {
                     u32::from_be_bytes([v[4 * i], v[4 * i + 1], v[4 * i + 2], v[4 * i + 3]])
                 };
@@ -731,6 +791,7 @@ pub fn parse_into<'a>(
         }
         Ok(())
     })?;
+    let root_cells = top.root_cells;
     if info.banks().is_empty() {
         return Err(DtError::NoMemory);
     }

@@ -67,7 +67,12 @@ impl Tree {
 fn parse_tree(t: &Tree) -> Result<(PhysRange, usize, Option<Console<'static>>), String> {
     let blob: &'static [u8] = Box::leak(t.build().into_boxed_slice());
     let fdt = Fdt::new(blob).map_err(|e| e.to_string())?;
-    let info = parse(&fdt, IMAGE, DTB, 40).map_err(|e| e.to_string())?;
+    let parsed = parse(&fdt, IMAGE, DTB, 40);
+    // Setup reads the blob with `parse_checked`: the same answer.
+    let mut checked = BootInfo::new();
+    let r = parse_checked(blob, IMAGE, DTB, 40, &mut checked).map(|_| checked);
+    assert_eq!(r, parsed);
+    let info = parsed.map_err(|e| e.to_string())?;
     Ok((info.static_heaps()[0], info.banks().len(), info.console))
 }
 
@@ -291,6 +296,54 @@ fn structure_errors_are_found_before_any_query() {
     assert_eq!(
         Fdt::new(&bad).err(),
         Some(FdtError::BadStructure(root_prop))
+    );
+}
+
+/// A blob that breaks a rule of the format is refused whole, with the format's
+/// error, even when a node before the fault breaks a rule of its own: nothing read
+/// from a malformed blob counts.
+#[test]
+fn a_malformed_blob_is_refused_with_its_format_error_whatever_it_holds() {
+    let t = Tree {
+        banks: vec![(0, 0)],
+        ..Tree::default()
+    };
+    let blob = t.build();
+    let mut info = BootInfo::new();
+    assert_eq!(
+        parse_checked(&blob, IMAGE, DTB, 40, &mut info).err(),
+        Some(DtError::EmptyBank {
+            bank: PhysRange::new(0, 0)
+        })
+    );
+    // The same tree with its last token (FDT_END) unknown.
+    let off_struct = u32::from_be_bytes(blob[8..12].try_into().unwrap()) as usize;
+    let size_struct = u32::from_be_bytes(blob[36..40].try_into().unwrap()) as usize;
+    let end = off_struct + size_struct - 4;
+    assert_eq!(
+        u32::from_be_bytes(blob[end..end + 4].try_into().unwrap()),
+        9
+    );
+    let mut bad = blob.clone();
+    bad[end..end + 4].copy_from_slice(&0x10u32.to_be_bytes());
+    let mut info = BootInfo::new();
+    let want = DtError::Fdt(FdtError::BadStructure(end));
+    assert_eq!(
+        parse_checked(&bad, IMAGE, DTB, 40, &mut info).err(),
+        Some(want)
+    );
+    assert_eq!(Fdt::new(&bad).err().map(DtError::from), Some(want));
+    // A name offset outside the strings block in the last property.
+    let mut bad = blob.clone();
+    let last_prop = (off_struct..end)
+        .step_by(4)
+        .rfind(|&o| u32::from_be_bytes(bad[o..o + 4].try_into().unwrap()) == 3)
+        .unwrap();
+    bad[last_prop + 8..last_prop + 12].copy_from_slice(&0xffff_fff0u32.to_be_bytes());
+    let mut info = BootInfo::new();
+    assert_eq!(
+        parse_checked(&bad, IMAGE, DTB, 40, &mut info).err(),
+        Some(DtError::Fdt(FdtError::BadString(0xffff_fff0)))
     );
 }
 

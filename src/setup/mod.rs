@@ -199,10 +199,9 @@ fn init_setup(dtb: u64, record: &BootMpuRecord) -> Boot {
     let layout = Layout::get();
     let dtb = find_dtb(dtb);
     let dtb_range = dtb.range;
-    let fdt = Fdt::new(dtb.blob()).unwrap_or_else(|e| fatal("device tree", &e));
     // Filled where it lives: a BootInfo is large, and a returned one is copied.
     let mut info = dt::BootInfo::new();
-    dt::parse_into(&fdt, layout.image(), dtb_range, pa_bits, &mut info)
+    let fdt = dt::parse_checked(dtb.blob(), layout.image(), dtb_range, pa_bits, &mut info)
         .unwrap_or_else(|e| fatal("device tree", &e));
     let opts = bootargs::parse(info.bootargs).unwrap_or_else(|e| fatal("bootargs", &e));
     console::release_held(opts.log_level.unwrap_or(log::LevelFilter::Info));

@@ -64,10 +64,17 @@ fn parse_src(src: &str) -> Result<BootInfo<'static>, String> {
     parse_blob(dtc(src, &[]))
 }
 
+/// The boot information, read as setup reads it (`parse_checked`), which must be
+/// what `Fdt::new` and `parse` give.
 fn parse_blob(blob: Vec<u8>) -> Result<BootInfo<'static>, String> {
     let blob: &'static [u8] = Box::leak(blob.into_boxed_slice());
-    let fdt = Fdt::new(blob).map_err(|e| e.to_string())?;
-    parse(&fdt, IMAGE, DTB, 40).map_err(|e| e.to_string())
+    let mut info = BootInfo::new();
+    let checked = parse_checked(blob, IMAGE, DTB, 40, &mut info).map(|_| info);
+    let apart = Fdt::new(blob)
+        .map_err(DtError::from)
+        .and_then(|fdt| parse(&fdt, IMAGE, DTB, 40));
+    assert_eq!(checked, apart);
+    checked.map_err(|e| e.to_string())
 }
 
 fn ok(src: &str) -> BootInfo<'static> {
