@@ -885,10 +885,17 @@ pub fn list_has_any(v: &[u8], wanted: &[&str]) -> bool {
 /// `v.split(|&c| c == 0)` (an unterminated tail is one too).
 pub fn list_match(v: &[u8], wanted: &[&str]) -> u32 {
     debug_assert!(wanted.len() <= 32);
+    // Bit l: some wanted string is l bytes long (63: 63 or more). A piece of another
+    // length is passed over without comparing.
+    let lengths = wanted.iter().fold(0u64, |m, w| m | 1 << w.len().min(63));
     let mut mask = 0;
     let mut start = 0;
     let mut piece = |end: usize| {
         let p = &v[start..end];
+        if lengths >> p.len().min(63) & 1 == 0 {
+            start = end + 1;
+            return;
+        }
         for (i, w) in wanted.iter().enumerate() {
             // Lengths first: most pieces differ from most names there.
             if w.len() == p.len() && bytes_eq(w.as_bytes(), p) {

@@ -542,9 +542,13 @@ const PROPS: [&str; 13] = [
 #[inline(never)]
 fn walk<'a>(fdt: &Fdt<'a>, f: &mut NodeVisitor<'a, '_>) -> Result<TopNodes<'a>, DtError<'a>> {
     let root = fdt.root();
+    // Not in `Walk`: filled where they live (building a `Walk` holding them copies
+    // them, a memcpy call).
+    let mut chain = [root; fdt::MAX_DEPTH + 1];
+    let mut cells = [(0, 0); fdt::MAX_DEPTH + 1];
     let mut w = Walk {
-        chain: [root; fdt::MAX_DEPTH + 1],
-        cells: [(0, 0); fdt::MAX_DEPTH + 1],
+        chain: &mut chain,
+        cells: &mut cells,
         top: TopNodes::default(),
         console_want: None,
         depth1_seen: 0,
@@ -559,9 +563,9 @@ fn walk<'a>(fdt: &Fdt<'a>, f: &mut NodeVisitor<'a, '_>) -> Result<TopNodes<'a>, 
 /// What `walk` keeps from node to node.
 struct Walk<'a, 'r, 'f> {
     /// The ancestors of the node being read: the root first.
-    chain: [Node<'a>; fdt::MAX_DEPTH + 1],
+    chain: &'r mut [Node<'a>; fdt::MAX_DEPTH + 1],
     /// The cells each node of the chain sets for its children.
-    cells: [(u32, u32); fdt::MAX_DEPTH + 1],
+    cells: &'r mut [(u32, u32); fdt::MAX_DEPTH + 1],
     top: TopNodes<'a>,
     /// The console's path, once /chosen (and /aliases, for an alias) are read: set
     /// only when they were the first children of the root, so that no earlier child
@@ -581,7 +585,9 @@ impl<'a> Walk<'a, '_, '_> {
         name: &'a str,
         v: &PropValues<'a, 13>,
     ) -> Result<bool, DtError<'a>> {
-        let [status, device_type, compatible, reg, ac, sc, interrupts, ..] = *v;
+        // Read one by one: destructuring the array copies all of it.
+        let (status, device_type, compatible, reg) = (v[0], v[1], v[2], v[3]);
+        let (ac, sc, interrupts) = (v[4], v[5], v[6]);
         if depth == 0 {
             let raw = raw_cells(ac, sc);
             self.top.root_cells = check_cells(&node, raw)?;
@@ -618,9 +624,12 @@ impl<'a> Walk<'a, '_, '_> {
             self.depth1_seen += 1;
             let early = self.depth1_seen
                 == self.top.chosen.is_some() as usize + self.top.aliases.is_some() as usize;
-            if let (true, None, Some(chosen)) = (early, self.top.console_path, self.top.chosen) {
+            // /chosen by reference: a copy of `Chosen` is a memcpy call.
+            if let (true, None, Some(chosen)) =
+                (early, self.top.console_path, self.top.chosen.as_ref())
+            {
                 // An error is left for `read_console` to report, in its turn.
-                self.top.console_path = console_path(&chosen, self.top.aliases).ok();
+                self.top.console_path = console_path(chosen, self.top.aliases).ok();
                 // An alias not yet resolvable: try again once /aliases is read.
                 if matches!(self.top.console_path, Some(Some((_, full))) if !full.starts_with('/'))
                     && self.top.aliases.is_none()
@@ -629,7 +638,7 @@ impl<'a> Walk<'a, '_, '_> {
                 }
                 self.console_want = self.top.console_path.flatten().and_then(|(_, full)| {
                     let part = full.strip_prefix('/')?;
-                    let seen = [self.top.chosen.map(|c| c.node), self.top.aliases];
+                    let seen = [self.top.chosen.as_ref().map(|c| c.node), self.top.aliases];
                     let one = !part.is_empty() && !part.contains('/');
                     let before = seen
                         .iter()
