@@ -128,6 +128,8 @@ pub enum DtError<'a> {
         name: &'a str,
         reserved: PhysRange,
     },
+    #[error("device tree: {node}: interrupts gives the hypervisor timer PPI {ppi}: a PPI (type 1) is numbered 0..15 (GIC binding)")]
+    BadTimerPpi { node: &'a str, ppi: u32 },
     #[error("device tree: {node}: {prop} {why}")]
     BadString {
         node: &'a str,
@@ -794,7 +796,12 @@ fn read_boot_info<'a>(
                     u32::from_be_bytes([v[4 * i], v[4 * i + 1], v[4 * i + 2], v[4 * i + 3]])
                 };
                 if cell(9) == 1 {
-                    info.hyp_timer_intid = Some(16 + cell(10));
+                    // PPI n is INTID 16 + n, for n = 0..15.
+                    let ppi = cell(10);
+                    if ppi > 15 {
+                        return Err(DtError::BadTimerPpi { node: name, ppi });
+                    }
+                    info.hyp_timer_intid = Some(16 + ppi);
                 }
             }
         }

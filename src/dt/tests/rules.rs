@@ -703,3 +703,27 @@ fn the_gic_gets_one_region_when_its_span_is_clear() {
     // No GICv3: nothing to map.
     assert_eq!(ok(&board("", "")).gic_window(), None);
 }
+
+#[test]
+fn the_hypervisor_timer_is_a_ppi_numbered_0_to_15() {
+    // The architected timer's fourth interrupt (GIC binding: <type number flags>,
+    // type 1 = PPI, INTID 16 + number).
+    let timer = |ppi: &str| {
+        format!(
+            r#"timer {{
+        compatible = "arm,armv8-timer";
+        interrupts = <1 13 0xf08>, <1 14 0xf08>, <1 11 0xf08>, <1 {ppi} 0xf08>;
+    }};"#
+        )
+    };
+    assert_eq!(ok(&board("", &timer("10"))).hyp_timer_intid, Some(26));
+    assert_eq!(ok(&board("", &timer("15"))).hyp_timer_intid, Some(31));
+    let e = err(&board("", &timer("16")));
+    assert!(
+        e.contains("timer: interrupts gives the hypervisor timer PPI 16"),
+        "{e}"
+    );
+    // A hostile number does not wrap into a small INTID.
+    let e = err(&board("", &timer("0xfffffff0")));
+    assert!(e.contains("PPI 4294967280"), "{e}");
+}
