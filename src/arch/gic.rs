@@ -57,7 +57,7 @@ pub unsafe fn init(gicd: u64, gicr: u64) -> Result<GicInfo, GicInitError> {
         .map_err(|_| err("GICR_TYPER frames"))?;
     GicCpuInterface::enable_system_register_el2(true);
     // The crate's `setup(0)`, with the SPI defaults above instead of its own (the same
-    // values, written one register per 1.75 instructions rather than per 6).
+    // values, about 1.4 instructions a register rather than 6).
     gic.init_cpu(0);
     gic.redistributor(0)
         .map_err(|_| err("GICR_TYPER frames"))?
@@ -138,27 +138,40 @@ unsafe fn spi_defaults(gicd: u64) {
     }
 }
 
-/// Write `value` to each 32-bit register in [from, to), four a step.
+/// Write `value` to each 32-bit register in [from, to), eight a step.
 ///
 /// # Safety
 /// [from, to) is 4-byte aligned device memory (registers) that writing `value` to is
 /// allowed and that nothing else uses.
 unsafe fn fill_words(from: u64, to: u64, value: u32) {
-    let mut p = from;
-    while p + 16 <= to {
-        // SAFETY: four registers inside [from, to) (the caller's contract).
+    // Eight registers a step (one 32-bit store each: GICD registers take 32-bit
+    // accesses), then the rest one by one.
+    let whole = from + (to.saturating_sub(from) & !31);
+    if whole > from {
+        // SAFETY: [from, whole) is whole 32-byte steps inside [from, to) (the
+        // caller's contract); the loop stores exactly those registers.
         unsafe {
             asm!(
+                "2:",
                 "str {v:w}, [{p}]",
                 "str {v:w}, [{p}, #4]",
                 "str {v:w}, [{p}, #8]",
                 "str {v:w}, [{p}, #12]",
-                p = in(reg) p, v = in(reg) value,
-                options(nostack, preserves_flags)
+                "str {v:w}, [{p}, #16]",
+                "str {v:w}, [{p}, #20]",
+                "str {v:w}, [{p}, #24]",
+                "str {v:w}, [{p}, #28]",
+                "add {p}, {p}, #32",
+                "cmp {p}, {e}",
+                "b.lo 2b",
+                p = inout(reg) from => _,
+                e = in(reg) whole,
+                v = in(reg) value,
+                options(nostack)
             )
         };
-        p += 16;
     }
+    let mut p = whole;
     while p < to {
         // SAFETY: one register inside [from, to).
         unsafe { core::ptr::write_volatile(p as *mut u32, value) };
