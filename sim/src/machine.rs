@@ -332,7 +332,7 @@ fn cp(op0: u32, op1: u32, crn: u32, crm: u32, op2: u32) -> RegisterARM64CP {
 
 /// A simulated FVP BaseR with one Cortex-R82.
 pub struct Machine {
-    uc: Unicorn<'static, State>,
+    uc: Unicorn<'static, StateBox>,
     entry: u64,
     x0: u64,
     symbols: Vec<(String, u64)>,
@@ -341,7 +341,51 @@ pub struct Machine {
     functions: Vec<(String, u64, u64)>,
 }
 
-type Uc<'a> = Unicorn<'a, State>;
+type Uc<'a> = Unicorn<'a, StateBox>;
+
+/// The machine's `State`, owned through the raw pointer its allocation returned: the
+/// engine's data. The block hook registered through the C API (`on_block`) gets the
+/// same pointer, and every access, through the binding's `get_data`/`get_data_mut` or
+/// the hook, derives from it, so no access invalidates another's pointer (a pointer
+/// taken from one `&mut State` would be, by the next `get_data_mut`).
+struct StateBox(std::ptr::NonNull<State>);
+
+impl StateBox {
+    fn new(state: State) -> Self {
+        Self(std::ptr::NonNull::from(Box::leak(Box::new(state))))
+    }
+
+    fn as_ptr(&self) -> *mut State {
+        self.0.as_ptr()
+    }
+}
+
+impl std::ops::Deref for StateBox {
+    type Target = State;
+    fn deref(&self) -> &State {
+        // SAFETY: the pointer is the live allocation `new` made (freed only by `drop`);
+        // the binding hands out `&StateBox`/`&mut StateBox` with the usual borrow
+        // rules, and `on_block` only runs inside `emu_start`, when no reference from
+        // here is in use.
+        unsafe { self.0.as_ref() }
+    }
+}
+
+impl std::ops::DerefMut for StateBox {
+    fn deref_mut(&mut self) -> &mut State {
+        // SAFETY: as `deref`; `&mut self` is unique.
+        unsafe { self.0.as_mut() }
+    }
+}
+
+impl Drop for StateBox {
+    fn drop(&mut self) {
+        // SAFETY: the allocation `new` leaked, freed once. The engine is closed first
+        // (the binding's `UnicornInner::drop` runs before its fields drop), so no hook
+        // can use the pointer after this.
+        drop(unsafe { Box::from_raw(self.0.as_ptr()) });
+    }
+}
 
 fn host<E: std::fmt::Debug>(what: &str) -> impl FnOnce(E) -> String + '_ {
     move |e| format!("{what}: {e:?}")
@@ -407,7 +451,7 @@ impl Machine {
             points: Points::default(),
             dbg: DebugRun::default(),
         };
-        let mut uc = Unicorn::new_with_data(Arch::ARM64, Mode::LITTLE_ENDIAN, state)
+        let mut uc = Unicorn::new_with_data(Arch::ARM64, Mode::LITTLE_ENDIAN, StateBox::new(state))
             .map_err(host("unicorn"))?;
         uc.ctl_set_cpu_model(Arm64CpuModel::MAX as i32)
             .map_err(host("cpu model"))?;
@@ -521,7 +565,7 @@ impl Machine {
         // is registered through Unicorn's C API with the machine's `State` as its data,
         // not through the binding's closure proxy, whose per-call bookkeeping cost a
         // third of the host time on tight loops.
-        let state: *mut State = uc.get_data_mut();
+        let state: *mut State = uc.get_data().as_ptr();
         let mut id: uc_hook = 0;
         // SAFETY: `on_block` has the C signature of a UC_HOOK_BLOCK callback
         // (uc_cb_hookcode_t). `state` points into the engine's own data, which lives
@@ -1733,7 +1777,9 @@ fn device_sysreg(uc: &mut Uc, e: Enc, el: u8, write: Option<u64>, pc: u64) -> Op
     })
 }
 
-/// The engine, inside a hook registered through the C API (`on_block`).
+/// The engine, inside a hook registered through the C API (`on_block`). Only
+/// `on_block` makes one, from the engine pointer Unicorn passes it: every method
+/// relies on that engine being live.
 #[derive(Clone, Copy)]
 struct RawUc(*mut uc_engine);
 
@@ -1830,6 +1876,9 @@ unsafe extern "C" fn on_block(uc: *mut uc_engine, addr: u64, size: u32, data: *m
     }
 }
 
+/// The block before the one at `target` ended in an ERET from `from_el`: record an
+/// illegal return (PSTATE.IL set, or an SPSR the architecture forbids) for the run
+/// loop, and say whether to stop before `target` runs.
 fn check_eret(s: &mut State, uc: RawUc, target: u64, from_el: u8) -> bool {
     let pstate = uc.reg(RegisterARM64::PSTATE);
     let spsr = uc.sysreg(match from_el {
