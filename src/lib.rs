@@ -15,6 +15,7 @@ pub mod dt;
 pub mod esr;
 #[cfg(any(test, feature = "fake-hw"))]
 pub mod fuzzing;
+pub mod gicd;
 pub mod mm;
 pub mod numfmt;
 pub mod platform;

@@ -1571,6 +1571,12 @@ impl Machine {
         self.uc.get_data_mut().gic.mmio_read(addr, 4) as u32
     }
 
+    /// Write a 32-bit GIC register as the core would (for tests: a GIC state left by
+    /// earlier software, before a run).
+    pub fn gic_write32(&mut self, addr: u64, v: u32) {
+        self.uc.get_data_mut().gic.mmio_write(addr, 4, v.into());
+    }
+
     /// Memory as the debugger sees it (physical, not subject to the MPU). Pages no
     /// access has reached yet read as the fill pattern they will get.
     pub fn read_mem(&self, addr: u64, len: usize) -> Option<Vec<u8>> {

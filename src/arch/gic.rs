@@ -14,6 +14,8 @@ use arm_gic::gicv3::{GicCpuInterface, GicV3, SgiTarget, SgiTargetGroup};
 use arm_gic::{IntId, InterruptGroup, UniqueMmioPointer};
 use spin::mutex::SpinMutex;
 
+use crate::gicd;
+
 static GIC: SpinMutex<Option<GicV3<'static>>> = SpinMutex::new(None);
 
 /// Priority rxen gives the interrupts it uses (mid-range: 0x80).
@@ -59,8 +61,9 @@ pub unsafe fn init(gicd: u64, gicr: u64) -> Result<GicInfo, GicInitError> {
     // The crate's `setup(0)`, with the SPI defaults above instead of its own (the same
     // values, about 1.4 instructions a register rather than 6).
     gic.init_cpu(0);
+    // One core (GicV3::new above was given 1): its redistributor. SMP will loop here.
     gic.redistributor(0)
-        .map_err(|_| err("GICR_TYPER frames"))?
+        .map_err(|_| err("no redistributor for core 0"))?
         .configure_default_settings();
     let dist = gic.distributor();
     dist.enable_affinity_routing_secure(true);
@@ -86,55 +89,31 @@ pub unsafe fn init(gicd: u64, gicr: u64) -> Result<GicInfo, GicInitError> {
     })
 }
 
-/// GICD register offsets of the per-interrupt arrays (GICv3 architecture, 12.9), and
-/// of their extended-SPI forms.
-const GICD_TYPER: u64 = 0x0004;
-const GICD_IGROUPR: u64 = 0x0080;
-const GICD_ICENABLER: u64 = 0x0180;
-const GICD_ICACTIVER: u64 = 0x0380;
-const GICD_IPRIORITYR: u64 = 0x0400;
-const GICD_ICFGR: u64 = 0x0c00;
-const GICD_IGROUPR_E: u64 = 0x1000;
-const GICD_ICENABLER_E: u64 = 0x1400;
-const GICD_ICACTIVER_E: u64 = 0x1c00;
-const GICD_IPRIORITYR_E: u64 = 0x2000;
-const GICD_ICFGR_E: u64 = 0x3000;
-
-/// Every SPI and extended SPI disabled, inactive, Group 1, priority `PRIORITY`
-/// and level-sensitive (GICD_TYPER gives how many there are: ITLinesNumber and
-/// ESPI_range). Xen's distributor init does the same; the `arm-gic` crate's defaults
-/// are these values without the disable and deactivate.
+/// The SPI defaults of `gicd::spi_defaults` (disabled, inactive, Group 1, priority
+/// `PRIORITY`, level-sensitive; Xen's distributor init does the same, the `arm-gic`
+/// crate's defaults are these values without the disable and deactivate), after
+/// turning affinity routing on: the extended SPIs' registers are RES0 until it is.
 ///
 /// # Safety
 /// `gicd` is a GICv3 distributor, mapped as device memory, that nothing else uses.
 unsafe fn spi_defaults(gicd: u64) {
-    // SAFETY: GICD_TYPER is a read-only register of the mapped distributor.
-    let typer = unsafe { core::ptr::read_volatile((gicd + GICD_TYPER) as *const u32) };
-    // SPIs are INTIDs 32 .. 32 * (ITLinesNumber + 1), up to 1019.
-    let spi_end = (32 * ((typer & 0x1f) + 1)).min(1020) as u64;
-    let prio = u32::from_le_bytes([PRIORITY; 4]);
-    // (array offset, bits per interrupt, value) for INTIDs [first, end): registers
-    // first * bits / 32 up to (end * bits).div_ceil(32), each 32 bits.
-    let fill = |array: u64, first: u64, end: u64, bits: u64, value: u32| {
-        let from = gicd + array + first * bits / 32 * 4;
-        let to = gicd + array + (end * bits).div_ceil(32) * 4;
-        // SAFETY: [from, to) lies in the array at `array` of the distributor the
-        // caller owns, within the interrupts GICD_TYPER says it implements.
-        unsafe { fill_words(from, to, value) };
-    };
-    fill(GICD_ICENABLER, 32, spi_end, 1, u32::MAX);
-    fill(GICD_ICACTIVER, 32, spi_end, 1, u32::MAX);
-    fill(GICD_IGROUPR, 32, spi_end, 1, u32::MAX);
-    fill(GICD_IPRIORITYR, 32, spi_end, 8, prio);
-    fill(GICD_ICFGR, 32, spi_end, 2, 0);
-    // Extended SPIs (GICD_TYPER.ESPI): INTIDs 4096 .. 4096 + 32 * (ESPI_range + 1).
-    if typer & (1 << 8) != 0 {
-        let n = 32 * ((typer >> 27) as u64 + 1);
-        fill(GICD_ICENABLER_E, 0, n, 1, u32::MAX);
-        fill(GICD_ICACTIVER_E, 0, n, 1, u32::MAX);
-        fill(GICD_IGROUPR_E, 0, n, 1, u32::MAX);
-        fill(GICD_IPRIORITYR_E, 0, n, 8, prio);
-        fill(GICD_ICFGR_E, 0, n, 2, 0);
+    let reg = |off: u64| (gicd + off) as *mut u32;
+    // SAFETY: GICD_CTLR and GICD_TYPER are registers of the distributor the caller
+    // owns. Setting ARE_S is what the crate's setup does first; RWP clears once the
+    // change has taken effect.
+    unsafe {
+        let ctlr = core::ptr::read_volatile(reg(gicd::CTLR));
+        core::ptr::write_volatile(reg(gicd::CTLR), ctlr | gicd::CTLR_ARE_S);
+        while core::ptr::read_volatile(reg(gicd::CTLR)) & gicd::CTLR_RWP != 0 {
+            core::hint::spin_loop();
+        }
+    }
+    // SAFETY: as above; GICD_TYPER is read-only.
+    let typer = unsafe { core::ptr::read_volatile(reg(gicd::TYPER)) };
+    for f in gicd::spi_defaults(typer, PRIORITY) {
+        // SAFETY: the fill lies in one of the distributor's per-interrupt arrays,
+        // within the interrupts GICD_TYPER says it implements.
+        unsafe { fill_words(gicd + f.from, gicd + f.to, f.value) };
     }
 }
 
