@@ -123,8 +123,8 @@ struct Held {
     buf: [u8; HELD_BYTES],
     holding: bool,
     len: usize,
-    /// Deferred lines: the function that writes each and its values.
-    deferred: [Option<(DeferredFn, [u64; 4])>; MAX_DEFERRED],
+    /// Deferred lines: the level of each, the function that writes it, its values.
+    deferred: [Option<(log::Level, DeferredFn, [u64; 4])>; MAX_DEFERRED],
 }
 
 /// Deferred lines held at most (setup logs 3 before it reads the command line).
@@ -205,7 +205,7 @@ impl Held {
         self.buf[start] = level as u8 | DEFERRED;
         self.buf[start + 1..start + 3].copy_from_slice(&1u16.to_le_bytes());
         self.buf[start + 3] = slot as u8;
-        self.deferred[slot] = Some((f, values));
+        self.deferred[slot] = Some((level, f, values));
         self.len = start + 4;
         true
     }
@@ -229,14 +229,7 @@ impl Held {
                 continue;
             }
             if deferred {
-                if let Some((f, values)) = self.deferred[text[0] as usize].take() {
-                    let level = match lvl {
-                        1 => log::Level::Error,
-                        2 => log::Level::Warn,
-                        3 => log::Level::Info,
-                        4 => log::Level::Debug,
-                        _ => log::Level::Trace,
-                    };
+                if let Some((level, f, values)) = self.deferred[text[0] as usize].take() {
                     let _ = w.write_str(tag(level));
                     let _ = f(&mut w, values);
                     let _ = w.write_str("\n");
