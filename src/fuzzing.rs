@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 //! The checks the fuzz targets run (fuzz/), kept here so the normal test suite can
 //! replay the committed corpus with exactly the same code. A panic is a finding.
+use crate::domain::config::{DomainConfig, MAX_DOMAINS};
 use crate::dt::{self, Fdt, Node};
 use crate::mm::mpu::model::{ops_from_bytes, run_sequence};
 use crate::mm::PhysRange;
@@ -11,12 +12,17 @@ pub fn device_tree(data: &[u8]) {
     let blob = PhysRange::new(0x7f00_0000, 0x7f00_0000 + data.len() as u64);
     // Setup's one pass gives what checking the blob and then reading it gives.
     let mut checked = dt::BootInfo::new();
-    let one_pass = dt::parse_checked(data, image, blob, 40, &mut checked).map(|_| checked);
+    let one_fdt = dt::parse_checked(data, image, blob, 40, &mut checked);
+    let one_pass = one_fdt.map(|_| checked);
     let two_passes = Fdt::new(data)
         .map_err(dt::DtError::from)
         .and_then(|fdt| dt::parse(&fdt, image, blob, 40));
     assert_eq!(one_pass, two_passes);
     let Ok(fdt) = Fdt::new(data) else { return };
+    if let Ok(one) = one_fdt {
+        // The /chosen the one pass kept is the one a search finds.
+        assert_eq!(domains(&one), domains(&fdt));
+    }
     if let Ok(info) = dt::parse(&fdt, image, blob, 40) {
         // Whatever was accepted obeys the rules setup relies on.
         let mut pieces = 0;
@@ -49,6 +55,16 @@ pub fn device_tree(data: &[u8]) {
             let _ = n.prop_u32("#address-cells");
         }
     }
+}
+
+fn domains<'a>(
+    fdt: &Fdt<'a>,
+) -> (
+    Result<usize, dt::domains::DomainDtError<'a>>,
+    [Option<DomainConfig<'a>>; MAX_DOMAINS],
+) {
+    let mut out = [None; MAX_DOMAINS];
+    (dt::domains::parse_domains(fdt, &mut out), out)
 }
 
 fn walk(node: &Node, depth: usize) {

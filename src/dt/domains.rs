@@ -256,7 +256,7 @@ pub fn parse_domains<'a>(
     fdt: &Fdt<'a>,
     out: &mut [Option<DomainConfig<'a>>; MAX_DOMAINS],
 ) -> Result<usize, DomainDtError<'a>> {
-    let Some(chosen) = fdt.find("/chosen") else {
+    let Some(chosen) = fdt.chosen() else {
         return Ok(0);
     };
     let mut n = 0;

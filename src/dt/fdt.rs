@@ -109,6 +109,9 @@ pub struct Fdt<'a> {
     rsvmap: &'a [u8],
     total: usize,
     version: u32,
+    /// /chosen as `find("/chosen")` gives it, when the reader that checked the blob
+    /// already found it (`with_chosen`); `None`: not known, `find` looks.
+    chosen: Option<(u32, u32)>,
 }
 
 /// The structure and strings blocks of a blob whose header `Fdt::header` checked.
@@ -444,7 +447,31 @@ impl<'a> Fdt<'a> {
             rsvmap,
             total: total as usize,
             version,
+            chosen: None,
         })
+    }
+
+    /// This blob with `chosen` (the first child of the root named `chosen`, a unit
+    /// address allowed, as `find("/chosen")` reads it) kept for `chosen`. Kept only when
+    /// the root's BEGIN_NODE opens the structure block: otherwise `root` (the node at
+    /// offset 0) is not the node whose children the walk saw.
+    pub(super) fn with_chosen(mut self, chosen: Node<'a>) -> Self {
+        if self.tree.word(0).map(u32::from_be) == Some(BEGIN_NODE) {
+            self.chosen = Some((chosen.off, chosen.name_len));
+        }
+        self
+    }
+
+    /// `find("/chosen")`, without a search when the blob's reader already found it.
+    pub fn chosen(&self) -> Option<Node<'a>> {
+        match self.chosen {
+            Some((off, name_len)) => Some(Node {
+                blob: self.blob,
+                off,
+                name_len,
+            }),
+            None => self.find("/chosen"),
+        }
     }
 
     pub fn total_size(&self) -> usize {

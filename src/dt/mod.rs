@@ -507,9 +507,21 @@ struct TopNodes<'a> {
     reserved_memory: Option<Node<'a>>,
     /// `console_path`, when `walk` could read it early (see there).
     console_path: Option<Option<(&'a str, &'a str)>>,
-    /// The console when it is a child of the root, with its absolute path (see
-    /// `walk`): `read_console` then needs no second search.
-    console: Option<(&'a str, Node<'a>)>,
+    /// The console when it is a child of the root (see `walk`): `read_console` then
+    /// needs no second search, nor a second read of its properties.
+    console: Option<ConsoleNode<'a>>,
+    /// The root's `status`, as `Node::prop` reads it.
+    root_status: Option<&'a [u8]>,
+}
+
+/// The console node as `walk` found it, with its absolute path and the properties
+/// `read_console` reads (the first of each name, as `Node::props_of` gives them).
+#[derive(Clone, Copy)]
+struct ConsoleNode<'a> {
+    path: &'a str,
+    status: Option<&'a [u8]>,
+    compatible: Option<&'a [u8]>,
+    reg: Option<&'a [u8]>,
 }
 
 /// Whether a node name is `want`, or `want` with a unit address.
@@ -538,11 +550,16 @@ const PROPS: [&str; 13] = [
 
 /// Check the whole structure block and call `f(ancestors, node, common)` for every
 /// available node below the root, depth first, in that one pass; a disabled node's
-/// subtree is skipped (its children are not usable either). Returns the root's
-/// children `parse` needs. A malformed structure block is its `FdtError`, whatever
-/// `f` returned before the walk reached the fault.
+/// subtree is skipped (its children are not usable either). Fills `top` (which must be
+/// `TopNodes::default()`) with the root's children `parse` needs. A malformed
+/// structure block is its `FdtError`, whatever `f` returned before the walk reached
+/// the fault.
 #[inline(never)]
-fn walk<'a>(fdt: &Fdt<'a>, f: &mut NodeVisitor<'a, '_>) -> Result<TopNodes<'a>, DtError<'a>> {
+fn walk<'a>(
+    fdt: &Fdt<'a>,
+    top: &mut TopNodes<'a>,
+    f: &mut NodeVisitor<'a, '_>,
+) -> Result<(), DtError<'a>> {
     let root = fdt.root();
     // Not in `Walk`: filled where they live (building a `Walk` holding them copies
     // them, a memcpy call).
@@ -551,7 +568,7 @@ fn walk<'a>(fdt: &Fdt<'a>, f: &mut NodeVisitor<'a, '_>) -> Result<TopNodes<'a>, 
     let mut w = Walk {
         chain: &mut chain,
         cells: &mut cells,
-        top: TopNodes::default(),
+        top,
         console_want: None,
         depth1_seen: 0,
         f,
@@ -559,7 +576,7 @@ fn walk<'a>(fdt: &Fdt<'a>, f: &mut NodeVisitor<'a, '_>) -> Result<TopNodes<'a>, 
     fdt.visit(&PROPS, &mut |depth, node, name, v| {
         w.node(depth, node, name, v)
     })?;
-    Ok(w.top)
+    Ok(())
 }
 
 /// What `walk` keeps from node to node.
@@ -568,7 +585,7 @@ struct Walk<'a, 'r, 'f> {
     chain: &'r mut [Node<'a>; fdt::MAX_DEPTH + 1],
     /// The cells each node of the chain sets for its children.
     cells: &'r mut [(u32, u32); fdt::MAX_DEPTH + 1],
-    top: TopNodes<'a>,
+    top: &'r mut TopNodes<'a>,
     /// The console's path, once /chosen (and /aliases, for an alias) are read: set
     /// only when they were the first children of the root, so that no earlier child
     /// could be the one `find_with_ancestors` returns (it takes the first match).
@@ -593,13 +610,19 @@ impl<'a> Walk<'a, '_, '_> {
         if depth == 0 {
             let raw = raw_cells(ac, sc);
             self.top.root_cells = check_cells(&node, raw)?;
+            self.top.root_status = status;
             self.cells[0] = raw;
             return Ok(true);
         }
         if depth == 1 {
             if let Some((full, part)) = self.console_want {
                 if self.top.console.is_none() && fdt::component_is(name, part) {
-                    self.top.console = Some((full, node));
+                    self.top.console = Some(ConsoleNode {
+                        path: full,
+                        status,
+                        compatible,
+                        reg,
+                    });
                 }
             }
             if self.top.chosen.is_none() && name_is(name, "chosen") {
@@ -704,7 +727,7 @@ pub fn parse_into<'a>(
     pa_bits: u8,
     info: &mut BootInfo<'a>,
 ) -> Result<(), DtError<'a>> {
-    read_boot_info(fdt, image, dtb, pa_bits, info)
+    read_boot_info(fdt, image, dtb, pa_bits, info).map(|_| ())
 }
 
 /// `Fdt::new(blob)` and `parse_into` in one pass over the structure block: the blob's
@@ -720,12 +743,13 @@ pub fn parse_checked<'a>(
 ) -> Result<Fdt<'a>, DtError<'a>> {
     let fdt = Fdt::header(blob)?;
     // The walk checks the whole structure block before anything else reads the tree.
-    read_boot_info(&fdt, image, dtb, pa_bits, info)?;
-    Ok(fdt)
+    let chosen = read_boot_info(&fdt, image, dtb, pa_bits, info)?;
+    Ok(fdt.with_chosen(chosen))
 }
 
 /// `parse_into` on a blob whose header `Fdt::header` checked: `walk` checks the
 /// structure block (again, for a `Fdt::new` one) before anything else reads it.
+/// Returns /chosen, found as `Fdt::find` finds it (see `TopNodes`).
 #[inline(never)]
 fn read_boot_info<'a>(
     fdt: &Fdt<'a>,
@@ -733,7 +757,7 @@ fn read_boot_info<'a>(
     dtb: PhysRange,
     pa_bits: u8,
     info: &mut BootInfo<'a>,
-) -> Result<(), DtError<'a>> {
+) -> Result<Node<'a>, DtError<'a>> {
     let root = fdt.root();
     let limit = if pa_bits >= 64 {
         u64::MAX
@@ -742,7 +766,8 @@ fn read_boot_info<'a>(
     };
 
     // Memory banks and the devices rxen reads, anywhere in the tree.
-    let top = walk(fdt, &mut |chain, _, common| {
+    let mut top = TopNodes::default();
+    walk(fdt, &mut top, &mut |chain, _, common| {
         let under_reserved = chain.get(1).is_some_and(|n| n.name() == "reserved-memory");
         let (name, reg, cells) = (common.name, common.reg, common.parent_cells);
         // What `prop_str("device_type") == Some("memory")` reads, without a copy.
@@ -871,15 +896,7 @@ fn read_boot_info<'a>(
     check_reserved(info, "image", image, false)?;
     check_reserved(info, "device tree", dtb, true)?;
 
-    read_console(
-        fdt,
-        &chosen,
-        top.aliases,
-        top.console_path,
-        top.console,
-        root_cells,
-        info,
-    )?;
+    read_console(fdt, &chosen, &top, info)?;
 
     for d in info.devices() {
         if let Some(b) = info.banks().iter().find(|b| b.reg.overlaps(&d.regs)) {
@@ -890,7 +907,7 @@ fn read_boot_info<'a>(
             });
         }
     }
-    Ok(())
+    Ok(chosen.node)
 }
 
 fn add_device<'a>(
@@ -996,35 +1013,68 @@ fn console_path<'a>(
     Ok(Some((path, full)))
 }
 
-#[allow(clippy::too_many_arguments)]
 fn read_console<'a>(
     fdt: &Fdt<'a>,
     chosen: &Chosen<'a>,
-    aliases: Option<Node<'a>>,
-    early: Option<Option<(&'a str, &'a str)>>,
-    console: Option<(&'a str, Node<'a>)>,
-    root_cells: (u32, u32),
+    top: &TopNodes<'a>,
     info: &mut BootInfo<'a>,
 ) -> Result<(), DtError<'a>> {
-    let computed = match early {
+    let computed = match top.console_path {
         Some(p) => p,
-        None => console_path(chosen, aliases)?,
+        None => console_path(chosen, top.aliases)?,
     };
     let Some((path, full)) = computed else {
         return Ok(());
     };
+    if !full.starts_with('/') {
+        return Err(DtError::StdoutMissing { path });
+    }
+    match top.console {
+        // `walk` found it as `find_with_ancestors` would: a child of the root.
+        Some(c) if core::ptr::eq(c.path, full) || c.path == full => console_at(
+            &fdt.root(),
+            &[fdt.root()],
+            full,
+            [c.status, c.compatible, c.reg],
+            fdt::status_ok(top.root_status),
+            top.root_cells,
+            info,
+        ),
+        _ => find_console(fdt, path, full, top.root_cells, info),
+    }
+}
+
+/// `read_console` for a console `walk` did not find: a search from the root.
+#[inline(never)]
+fn find_console<'a>(
+    fdt: &Fdt<'a>,
+    path: &'a str,
+    full: &'a str,
+    root_cells: (u32, u32),
+    info: &mut BootInfo<'a>,
+) -> Result<(), DtError<'a>> {
     let mut chain = [fdt.root(); fdt::MAX_DEPTH + 1];
-    let found = match console {
-        // `walk` found it as `find_with_ancestors` would (a child of the root).
-        Some((at, node)) if at == full => Some((node, 1)),
-        _ => fdt.find_with_ancestors(full, &mut chain),
-    };
-    let (node, n) = found
-        .filter(|_| full.starts_with('/'))
+    let (node, n) = fdt
+        .find_with_ancestors(full, &mut chain)
         .ok_or(DtError::StdoutMissing { path })?;
     let chain = &chain[..n];
-    let [status, compatible, reg] = node.props_of(["status", "compatible", "reg"]);
-    if !fdt::status_ok(status) || chain.iter().any(|a| !a.is_available()) {
+    let props = node.props_of(["status", "compatible", "reg"]);
+    let ancestors_ok = chain.iter().all(|a| a.is_available());
+    console_at(&node, chain, full, props, ancestors_ok, root_cells, info)
+}
+
+/// The console `node` at `full`, whose ancestors are `chain` (the root first; all
+/// available when `ancestors_ok`), with its `status`, `compatible` and `reg`.
+fn console_at<'a>(
+    node: &Node<'a>,
+    chain: &[Node<'a>],
+    full: &'a str,
+    [status, compatible, reg]: [Option<&'a [u8]>; 3],
+    ancestors_ok: bool,
+    root_cells: (u32, u32),
+    info: &mut BootInfo<'a>,
+) -> Result<(), DtError<'a>> {
+    if !fdt::status_ok(status) || !ancestors_ok {
         info.disabled_console = Some(full);
         return Ok(());
     }
@@ -1035,7 +1085,9 @@ fn read_console<'a>(
     // The root's cells are already read (and checked); a deeper parent's are read now.
     let parent_cells = match chain {
         [_] => root_cells,
-        _ => cells(&chain.last().copied().unwrap_or(node))?,
+        [.., parent] => cells(parent)?,
+        // The root itself (stdout-path "/"): its own cells.
+        [] => cells(node)?,
     };
     let (a, s) = reg_pairs(reg, parent_cells, full)?
         .next()
