@@ -218,6 +218,7 @@ fn name_end(t: &Tree<'_>, mut w: usize) -> Option<usize> {
 /// `name_end`, and whether the bytes before that NUL are all ASCII (below 0x80),
 /// read from the same words: in the word holding the NUL, only the bytes below the
 /// lowest zero byte count (the test's lowest set bit is exact).
+#[inline(always)]
 fn name_end_ascii(t: &Tree<'_>, mut w: usize) -> Option<(usize, bool)> {
     let mut high = 0;
     while let Some(x) = t.word(w) {
@@ -231,6 +232,13 @@ fn name_end_ascii(t: &Tree<'_>, mut w: usize) -> Option<(usize, bool)> {
         high |= x & 0x8080_8080;
         w += 1;
     }
+    name_end_ascii_tail(t, w, high)
+}
+
+/// `name_end_ascii` past the block's last whole word (`high`: the high bits seen).
+#[cold]
+#[inline(never)]
+fn name_end_ascii_tail(t: &Tree<'_>, w: usize, high: u32) -> Option<(usize, bool)> {
     let nul = nul_at(t.structs, w * 4)?;
     let tail = t.structs.get(w * 4..nul)?;
     Some((nul, high == 0 && tail.is_ascii()))
@@ -238,9 +246,64 @@ fn name_end_ascii(t: &Tree<'_>, mut w: usize) -> Option<(usize, bool)> {
 
 /// Where `Fdt::visit` files a property name by its first two bytes (of the name and
 /// its NUL; 0 past the end): names that differ there differ.
-fn bucket(s: &[u8]) -> usize {
-    let b = |i: usize| s.get(i).copied().unwrap_or(0) as usize;
-    (b(0) ^ b(1) << 1) & 63
+const fn bucket(s: &[u8]) -> usize {
+    let b0 = if !s.is_empty() { s[0] as usize } else { 0 };
+    let b1 = if s.len() > 1 { s[1] as usize } else { 0 };
+    (b0 ^ b1 << 1) & 63
+}
+
+/// The property names `Fdt::visit` collects values for (distinct, fewer than 32),
+/// filed by `bucket` of their first two bytes: a name seen for the first time is
+/// compared with those of its bucket only. Built at compile time.
+pub struct PropNameSet<const N: usize> {
+    names: [&'static str; N],
+    buckets: [u32; 64],
+}
+
+impl<const N: usize> PropNameSet<N> {
+    pub const fn new(names: [&'static str; N]) -> Self {
+        assert!(N < 32);
+        let mut buckets = [0u32; 64];
+        let mut i = 0;
+        while i < N {
+            let mut j = 0;
+            while j < i {
+                assert!(!const_str_eq(names[i], names[j]), "names must be distinct");
+                j += 1;
+            }
+            buckets[bucket(names[i].as_bytes())] |= 1 << i;
+            i += 1;
+        }
+        Self { names, buckets }
+    }
+
+    /// The index in `names` of the NUL-terminated string `s` starts with, or N.
+    fn index(&self, s: &[u8]) -> usize {
+        let mut m = if N > 0 { self.buckets[bucket(s)] } else { 0 };
+        while m != 0 {
+            let i = m.trailing_zeros() as usize;
+            if i < N && str_at_is(s, self.names[i]) {
+                return i;
+            }
+            m &= m - 1;
+        }
+        N
+    }
+}
+
+const fn const_str_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
 }
 
 /// Whether `s` starts with the NUL-terminated string `name`: the NUL's place is
@@ -509,7 +572,8 @@ impl<'a> Fdt<'a> {
 
     /// Check every token of the structure block (`visit`, reading nothing).
     fn validate(&self) -> Result<(), FdtError> {
-        self.visit(&[], &mut |_, _, _, _: &PropValues<'a, 0>| Ok(true))
+        const NONE: PropNameSet<0> = PropNameSet::new([]);
+        self.visit(&NONE, &mut |_, _, _, _: &PropValues<'a, 0>| Ok(true))
     }
 
     /// One pass over the structure block that checks each token as it reads it and
@@ -534,57 +598,35 @@ impl<'a> Fdt<'a> {
     #[inline(never)]
     pub(super) fn visit<const N: usize, E: From<FdtError>>(
         &self,
-        names: &[&str; N],
+        names: &PropNameSet<N>,
         f: &mut NodeFn<'a, '_, N, E>,
     ) -> Result<(), E> {
-        debug_assert!(N <= 32 && N < u8::MAX as usize);
-        debug_assert!(names
-            .iter()
-            .enumerate()
-            .all(|(i, a)| names[..i].iter().all(|b| a != b)));
         let tree = self.tree;
         let structs = tree.structs;
-        let struct_off = self.struct_off();
+        let words = structs.len() / 4;
         let prop_names = PropNames::new(tree.strings);
         let word = |i: usize| tree.word(i).map(u32::from_be);
-        // (name offset + 1, index in `names` or N) of the property names already
-        // checked, by a hash of the offset (0: none). A tree's properties share a few
-        // names (dtc writes each once), so most are checked and matched once.
-        let mut memo = [(0u32, 0u8); 32];
-        // Which of `names` may be a name, by `bucket` of its first two bytes: a name
-        // seen for the first time is compared with those only.
-        let mut buckets = [0u32; 64];
-        for (i, n) in names.iter().enumerate() {
-            buckets[bucket(n.as_bytes())] |= 1 << i;
-        }
+        let bad = |w: usize| FdtError::BadStructure(self.struct_off() + 4 * w);
+        // (name offset + 1) | (index in `names`, or N) << 33 of the property names
+        // already checked, by a hash of the offset (0: none). A tree's properties share
+        // a few names (dtc writes each once), so most are checked and matched once.
+        let mut memo = [0u64; 32];
         let mut values: PropValues<'a, N> = [None; N];
-        // Which of `values` are set.
-        let mut found = 0u32;
+        // Bit k < N: `values[k]` is set; bit N (a name not in `names`) is always set,
+        // and all bits are while the properties read are not collected (see above for
+        // the root; a skipped subtree).
+        let mut found = !0u64;
         // The node whose properties are being read: its offset, depth and name.
         let mut pending: Option<(usize, usize, &'a [u8])> = None;
-        // Whether its properties go to `values` (see above for the root).
-        let mut collect = false;
         // The depth of the node whose subtree `f` declined (usize::MAX: none).
         let mut skip = usize::MAX;
-        // The token at word `w`, and the number of open nodes. Bit d of `seen_child`:
-        // the open node at depth d has a child (its properties are over); MAX_DEPTH
-        // < 64.
+        // The token at word `w`, and the number of open nodes.
         let mut w = 0usize;
         let mut depth = 0usize;
-        let mut seen_child = 0u64;
-        let mut root_done = false;
+        // Whether a property may come next: a node is open and has no child yet.
+        let mut props_ok = false;
         loop {
-            let bad = FdtError::BadStructure(struct_off + 4 * w);
-            let tok = word(w).ok_or(bad)?;
-            if root_done {
-                // After the root closes, only NOPs and FDT_END may follow.
-                match tok {
-                    NOP => w += 1,
-                    END => return Ok(()),
-                    _ => return Err(bad.into()),
-                }
-                continue;
-            }
+            let tok = word(w).ok_or_else(|| bad(w))?;
             if matches!(tok, BEGIN_NODE | END_NODE) {
                 if let Some((off, d, name)) = pending.take() {
                     let node = if d == 0 {
@@ -597,65 +639,58 @@ impl<'a> Fdt<'a> {
                         Ok(false) => skip = d,
                         Err(e) => return Err(self.validate().map_or_else(E::from, |_| e)),
                     }
-                    let mut m = found;
+                    let mut m = found & ((1 << N) - 1);
                     while m != 0 {
                         values[m.trailing_zeros() as usize] = None;
                         m &= m - 1;
                     }
-                    found = 0;
-                    collect = false;
+                    found = !0;
                 }
             }
             match tok {
                 BEGIN_NODE => {
-                    let (nul, ascii) = name_end_ascii(&tree, w + 1).ok_or(bad)?;
-                    let name = structs.get(4 * w + 4..nul).ok_or(bad)?;
+                    let (nul, ascii) = name_end_ascii(&tree, w + 1).ok_or_else(|| bad(w))?;
+                    let name = structs.get(4 * w + 4..nul).ok_or_else(|| bad(w))?;
                     if !ascii {
-                        str::from_utf8(name).map_err(|_| bad)?;
+                        str::from_utf8(name).map_err(|_| bad(w))?;
                     }
                     if depth <= skip {
                         pending = Some((4 * w, depth, name));
-                        collect = depth > 0 || w == 0;
+                        found = if depth > 0 || w == 0 { 1 << N } else { !0 };
                     }
-                    seen_child |= 1 << depth;
                     depth += 1;
                     if depth > MAX_DEPTH {
                         return Err(FdtError::TooDeep.into());
                     }
-                    seen_child &= !(1 << depth);
+                    props_ok = true;
                     w = (nul + 1).div_ceil(4);
                 }
                 PROP => {
-                    let len = word(w + 1).ok_or(bad)? as usize;
-                    let nameoff = word(w + 2).ok_or(bad)?;
-                    let end = (4 * w + 12).checked_add(len).ok_or(bad)?;
-                    let value = structs.get(4 * w + 12..end).ok_or(bad)?;
+                    if w + 2 >= words {
+                        return Err(bad(w).into());
+                    }
+                    let len = word(w + 1).ok_or_else(|| bad(w))? as usize;
+                    let nameoff = word(w + 2).ok_or_else(|| bad(w))?;
+                    let end = (4 * w + 12).checked_add(len).ok_or_else(|| bad(w))?;
+                    let value = structs.get(4 * w + 12..end).ok_or_else(|| bad(w))?;
+                    let key = nameoff as u64 + 1;
                     let slot = (nameoff.wrapping_mul(0x9e37_79b1) >> 27) as usize;
-                    let k = if nameoff != u32::MAX && memo[slot].0 == nameoff + 1 {
-                        memo[slot].1 as usize
+                    let k = if memo[slot] & ((1 << 33) - 1) == key {
+                        (memo[slot] >> 33) as usize
                     } else {
-                        if !prop_names.ok(nameoff) {
-                            return Err(FdtError::BadString(nameoff).into());
-                        }
-                        let s = tree.strings.get(nameoff as usize..).unwrap_or(&[]);
-                        let mut m = if N > 0 { buckets[bucket(s)] } else { 0 };
-                        let mut k = N;
-                        while m != 0 {
-                            let i = m.trailing_zeros() as usize;
-                            if str_at_is(s, names[i]) {
-                                k = i;
-                                break;
-                            }
-                            m &= m - 1;
-                        }
-                        memo[slot] = (nameoff + 1, k as u8);
+                        let k = prop_names
+                            .index(names, nameoff)
+                            .ok_or(FdtError::BadString(nameoff))?;
+                        memo[slot] = key | (k as u64) << 33;
                         k
                     };
-                    if depth == 0 || seen_child & (1 << depth) != 0 {
-                        return Err(bad.into());
+                    if !props_ok {
+                        return Err(bad(w).into());
                     }
-                    if collect && k < N && found & (1 << k) == 0 {
-                        values[k] = Some(value);
+                    if found & 1 << k == 0 {
+                        if let Some(v) = values.get_mut(k) {
+                            *v = Some(value);
+                        }
                         found |= 1 << k;
                     }
                     w = end.div_ceil(4);
@@ -666,10 +701,21 @@ impl<'a> Fdt<'a> {
                     if depth == skip {
                         skip = usize::MAX;
                     }
-                    root_done = depth == 0;
+                    props_ok = false;
                     w += 1;
+                    if depth == 0 {
+                        break;
+                    }
                 }
-                _ => return Err(bad.into()),
+                _ => return Err(bad(w).into()),
+            }
+        }
+        // After the root closes, only NOPs and FDT_END may follow.
+        loop {
+            match word(w) {
+                Some(NOP) => w += 1,
+                Some(END) => return Ok(()),
+                _ => return Err(bad(w).into()),
             }
         }
     }
@@ -731,6 +777,17 @@ impl<'a> PropNames<'a> {
         } else {
             cstr(self.strings, o).is_some()
         }
+    }
+
+    /// The index in `names` of the property name at `nameoff` (N: none of them), or
+    /// `None` when it is not a NUL-terminated UTF-8 string of the block. Out of the
+    /// walk's loop: `Fdt::visit` asks once for each name offset.
+    #[inline(never)]
+    fn index<const N: usize>(&self, names: &PropNameSet<N>, nameoff: u32) -> Option<usize> {
+        if !self.ok(nameoff) {
+            return None;
+        }
+        Some(names.index(self.strings.get(nameoff as usize..).unwrap_or(&[])))
     }
 }
 

@@ -532,7 +532,7 @@ fn name_is(name: &str, want: &str) -> bool {
 
 /// The properties `walk` reads of every node (`Fdt::visit` gives their values in this
 /// order): those of `Common`, the timer's `interrupts`, and those of `Chosen`.
-const PROPS: [&str; 13] = [
+const PROPS: fdt::PropNameSet<13> = fdt::PropNameSet::new([
     "status",
     "device_type",
     "compatible",
@@ -546,7 +546,7 @@ const PROPS: [&str; 13] = [
     "stdout-path",
     "linux,stdout-path",
     "xen,static-heap",
-];
+]);
 
 /// Check the whole structure block and call `f(ancestors, node, common)` for every
 /// available node below the root, depth first, in that one pass; a disabled node's
