@@ -616,8 +616,11 @@ impl<'a> Fdt<'a> {
         // and all bits are while the properties read are not collected (see above for
         // the root; a skipped subtree).
         let mut found = !0u64;
-        // The node whose properties are being read: its offset, depth and name.
-        let mut pending: Option<(usize, usize, &'a [u8])> = None;
+        // The node whose properties are being read: the offset of its BEGIN_NODE << 32
+        // | the length of its name (NO_NODE: none; offsets and lengths are below 2^32,
+        // see `Node::at`). Its depth is one less than `depth` until its properties end.
+        const NO_NODE: u64 = u64::MAX;
+        let mut pending = NO_NODE;
         // The depth of the node whose subtree `f` declined (usize::MAX: none).
         let mut skip = usize::MAX;
         // The token at word `w`, and the number of open nodes.
@@ -627,25 +630,13 @@ impl<'a> Fdt<'a> {
         let mut props_ok = false;
         loop {
             let tok = word(w).ok_or_else(|| bad(w))?;
-            if matches!(tok, BEGIN_NODE | END_NODE) {
-                if let Some((off, d, name)) = pending.take() {
-                    let node = if d == 0 {
-                        self.root()
-                    } else {
-                        Node::at(self.blob, off, name)
-                    };
-                    match f(d, node, Tree::name(name), &values) {
-                        Ok(true) => {}
-                        Ok(false) => skip = d,
-                        Err(e) => return Err(self.validate().map_or_else(E::from, |_| e)),
-                    }
-                    let mut m = found & ((1 << N) - 1);
-                    while m != 0 {
-                        values[m.trailing_zeros() as usize] = None;
-                        m &= m - 1;
-                    }
-                    found = !0;
+            if matches!(tok, BEGIN_NODE | END_NODE) && pending != NO_NODE {
+                let d = depth - 1;
+                if !self.deliver(pending, d, &mut values, found, f)? {
+                    skip = d;
                 }
+                pending = NO_NODE;
+                found = !0;
             }
             match tok {
                 BEGIN_NODE => {
@@ -655,7 +646,7 @@ impl<'a> Fdt<'a> {
                         str::from_utf8(name).map_err(|_| bad(w))?;
                     }
                     if depth <= skip {
-                        pending = Some((4 * w, depth, name));
+                        pending = ((4 * w) as u64) << 32 | name.len() as u64;
                         found = if depth > 0 || w == 0 { 1 << N } else { !0 };
                     }
                     depth += 1;
@@ -718,6 +709,34 @@ impl<'a> Fdt<'a> {
                 _ => return Err(bad(w).into()),
             }
         }
+    }
+
+    /// `visit`'s call of `f` for the node `pending` (see there) at depth `d`, whose
+    /// values are `values` (bit k of `found`: `values[k]` is set), which it clears.
+    /// Not inlined: called once a node, it keeps the token loop's registers free.
+    #[inline(never)]
+    fn deliver<const N: usize, E: From<FdtError>>(
+        &self,
+        pending: u64,
+        d: usize,
+        values: &mut PropValues<'a, N>,
+        found: u64,
+        f: &mut NodeFn<'a, '_, N, E>,
+    ) -> Result<bool, E> {
+        let (off, len) = ((pending >> 32) as usize, pending as u32 as usize);
+        let name = self.tree.structs.get(off + 4..off + 4 + len).unwrap_or(&[]);
+        let node = if d == 0 {
+            self.root()
+        } else {
+            Node::at(self.blob, off, name)
+        };
+        let r = f(d, node, Tree::name(name), values);
+        let mut m = found & ((1 << N) - 1);
+        while m != 0 {
+            values[m.trailing_zeros() as usize] = None;
+            m &= m - 1;
+        }
+        r.map_err(|e| self.validate().map_or_else(E::from, |_| e))
     }
 
     /// The node at an absolute path (`/`, `/chosen`, `/soc/uart@1000`). A unit
