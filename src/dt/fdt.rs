@@ -955,13 +955,21 @@ impl<'a> Node<'a> {
 
 /// Whether a node named `name` is what the path component `part` names (as `find`
 /// reads paths): `part` itself, or `part` with a unit address when `part` has none.
+#[inline]
 pub fn component_is(name: &str, part: &str) -> bool {
     component_bytes_is(name.as_bytes(), part)
 }
 
+/// `component_is` on a name's bytes. The bytes are compared first (most names differ
+/// from `part` in their first byte).
+#[inline]
 fn component_bytes_is(n: &[u8], part: &str) -> bool {
     let p = part.as_bytes();
-    n == p || !p.contains(&b'@') && n.len() > p.len() && n[p.len()] == b'@' && n.starts_with(p)
+    if n.len() < p.len() {
+        return false;
+    }
+    let (head, rest) = n.split_at(p.len());
+    bytes_eq(head, p) && (rest.is_empty() || rest[0] == b'@' && !p.contains(&b'@'))
 }
 
 /// A property value that must be exactly one NUL-terminated UTF-8 string.
@@ -1043,7 +1051,8 @@ const fn zero_bytes(x: u32) -> u32 {
 
 /// `a == b`, a byte loop: names are short, and a call to memcmp costs more than the
 /// compare.
-fn bytes_eq(a: &[u8], b: &[u8]) -> bool {
+#[inline]
+pub fn bytes_eq(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
     }

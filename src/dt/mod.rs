@@ -465,6 +465,8 @@ struct Common<'a> {
     interrupts: Option<&'a [u8]>,
     /// #address-cells and #size-cells of the parent, unchecked (see `regs_of`).
     parent_cells: (u32, u32),
+    /// Whether the node's ancestor below the root is named `reserved-memory`.
+    under_reserved: bool,
 }
 
 /// The properties of /chosen that `parse` reads, found in one pass over the node.
@@ -524,12 +526,6 @@ struct ConsoleNode<'a> {
     reg: Option<&'a [u8]>,
 }
 
-/// Whether a node name is `want`, or `want` with a unit address.
-fn name_is(name: &str, want: &str) -> bool {
-    let (n, w) = (name.as_bytes(), want.as_bytes());
-    n == w || n.len() > w.len() && n[w.len()] == b'@' && n.starts_with(w)
-}
-
 /// The properties `walk` reads of every node (`Fdt::visit` gives their values in this
 /// order): those of `Common`, the timer's `interrupts`, and those of `Chosen`.
 const PROPS: fdt::PropNameSet<13> = fdt::PropNameSet::new([
@@ -571,6 +567,7 @@ fn walk<'a>(
         top,
         console_want: None,
         depth1_seen: 0,
+        reserved_at_1: false,
         f,
     };
     fdt.visit(&PROPS, &mut |depth, node, name, v| {
@@ -591,6 +588,8 @@ struct Walk<'a, 'r, 'f> {
     /// could be the one `find_with_ancestors` returns (it takes the first match).
     console_want: Option<(&'a str, &'a str)>,
     depth1_seen: usize,
+    /// Whether `chain[1]` is named `reserved-memory`.
+    reserved_at_1: bool,
     f: &'r mut NodeVisitor<'a, 'f>,
 }
 
@@ -625,7 +624,8 @@ impl<'a> Walk<'a, '_, '_> {
                     });
                 }
             }
-            if self.top.chosen.is_none() && name_is(name, "chosen") {
+            // (`component_is`: the name, or the name and a unit address.)
+            if self.top.chosen.is_none() && fdt::component_is(name, "chosen") {
                 let [xen_bootargs, dom0_bootargs, bootargs, stdout_path, linux_stdout_path, static_heap] =
                     [v[7], v[8], v[9], v[10], v[11], v[12]];
                 self.top.chosen = Some(Chosen {
@@ -642,7 +642,7 @@ impl<'a> Walk<'a, '_, '_> {
                 (&mut self.top.aliases, "aliases"),
                 (&mut self.top.reserved_memory, "reserved-memory"),
             ] {
-                if slot.is_none() && name_is(name, want) {
+                if slot.is_none() && fdt::component_is(name, want) {
                     *slot = Some(node);
                 }
             }
@@ -683,8 +683,12 @@ impl<'a> Walk<'a, '_, '_> {
             reg,
             interrupts,
             parent_cells: self.cells[depth - 1],
+            under_reserved: depth > 1 && self.reserved_at_1,
         };
         (self.f)(&self.chain[..depth], &node, &common)?;
+        if depth == 1 {
+            self.reserved_at_1 = fdt::bytes_eq(name.as_bytes(), b"reserved-memory");
+        }
         self.chain[depth] = node;
         self.cells[depth] = raw_cells(ac, sc);
         Ok(true)
@@ -768,13 +772,12 @@ fn read_boot_info<'a>(
     // Memory banks and the devices rxen reads, anywhere in the tree.
     let mut top = TopNodes::default();
     walk(fdt, &mut top, &mut |chain, _, common| {
-        let under_reserved = chain.get(1).is_some_and(|n| n.name() == "reserved-memory");
         let (name, reg, cells) = (common.name, common.reg, common.parent_cells);
         // What `prop_str("device_type") == Some("memory")` reads, without a copy.
         let memory = common
             .device_type
-            .is_some_and(|v| v.starts_with(b"memory\0"));
-        if memory && !under_reserved {
+            .is_some_and(|v| v.len() >= 7 && fdt::bytes_eq(&v[..7], b"memory\0"));
+        if memory && !common.under_reserved {
             regs_of(chain, name, reg, cells, |bank, size| {
                 if size == 0 {
                     return Err(DtError::EmptyBank { bank });
