@@ -1000,11 +1000,8 @@ pub fn list_match(v: &[u8], wanted: &[&str]) -> u32 {
     // length is passed over without comparing.
     let lengths = wanted.iter().fold(0u64, |m, w| m | 1 << w.len().min(63));
     let mut mask = 0;
-    let mut start = 0;
-    let mut piece = |end: usize| {
-        let p = &v[start..end];
+    list_pieces(v, |p| {
         if lengths >> p.len().min(63) & 1 == 0 {
-            start = end + 1;
             return;
         }
         for (i, w) in wanted.iter().enumerate() {
@@ -1013,6 +1010,59 @@ pub fn list_match(v: &[u8], wanted: &[&str]) -> u32 {
                 mask |= 1 << i;
             }
         }
+    });
+    mask
+}
+
+/// Strings that `list_match_set` looks for (at most 32), filed by length at compile
+/// time.
+pub struct StrSet<const N: usize> {
+    strs: [&'static str; N],
+    /// Bit i of entry l: `strs[i]` is l bytes long (entry 63: 63 or more).
+    by_len: [u32; 64],
+}
+
+impl<const N: usize> StrSet<N> {
+    pub const fn new(strs: [&'static str; N]) -> Self {
+        assert!(N <= 32);
+        let mut by_len = [0u32; 64];
+        let mut i = 0;
+        while i < N {
+            let l = if strs[i].len() < 63 {
+                strs[i].len()
+            } else {
+                63
+            };
+            by_len[l] |= 1 << i;
+            i += 1;
+        }
+        Self { strs, by_len }
+    }
+}
+
+/// `list_match(v, &set's strings)`: a piece is compared only with the strings of its
+/// length.
+pub fn list_match_set<const N: usize>(v: &[u8], set: &StrSet<N>) -> u32 {
+    let mut mask = 0;
+    list_pieces(v, |p| {
+        let mut m = set.by_len[p.len().min(63)];
+        while m != 0 {
+            let i = m.trailing_zeros() as usize;
+            if i < N && bytes_eq(set.strs[i].as_bytes(), p) {
+                mask |= 1 << i;
+            }
+            m &= m - 1;
+        }
+    });
+    mask
+}
+
+/// Each piece of `v.split(|&c| c == 0)` (an unterminated tail is one too), in order.
+#[inline(always)]
+fn list_pieces(v: &[u8], mut f: impl FnMut(&[u8])) {
+    let mut start = 0;
+    let mut piece = |end: usize| {
+        f(&v[start..end]);
         start = end + 1;
     };
     // A property value in a validated tree starts 4-byte aligned (see `Tree`): its
@@ -1039,7 +1089,6 @@ pub fn list_match(v: &[u8], wanted: &[&str]) -> u32 {
         }
     }
     piece(v.len());
-    mask
 }
 
 /// Bit 7 of each byte of `x` that is zero, and no other bit: exact for every byte

@@ -34,14 +34,14 @@ pub const PL011_REGS: u64 = 0x1000;
 /// The compatibles `parse` looks for, matched in one pass over each node's list: the
 /// interrupt controllers and memory-mapped timers whose `reg` rxen reads (and checks
 /// against RAM; the console is added from stdout-path), then the architected timer.
-const COMPATIBLES: [&str; 5] = [
+const COMPATIBLES: fdt::StrSet<5> = fdt::StrSet::new([
     "arm,gic-v3",
     "arm,gic-400",
     "arm,cortex-a15-gic",
     "arm,armv7-timer-mem",
     "arm,armv8-timer",
-];
-/// Bits of `fdt::list_match(_, &COMPATIBLES)`.
+]);
+/// Bits of `fdt::list_match_set(_, &COMPATIBLES)`.
 const GIC_V3: u32 = 1 << 0;
 const DEVICES: u32 = 0b1111;
 const ARMV8_TIMER: u32 = 1 << 4;
@@ -803,7 +803,7 @@ fn read_boot_info<'a>(
             })?;
             return Ok(());
         }
-        let found = fdt::list_match(common.compatible, &COMPATIBLES);
+        let found = fdt::list_match_set(common.compatible, &COMPATIBLES);
         if found & DEVICES != 0 {
             let gic_v3 = found & GIC_V3 != 0;
             let mut k = 0;

@@ -372,3 +372,36 @@ mod fuzzish {
         }
     }
 }
+
+#[test]
+fn a_string_set_matches_what_list_match_matches() {
+    const LONG: &str = "a-compatible-string-of-more-than-sixty-three-bytes-to-fill-entry-63";
+    const WANTED: [&str; 6] = ["arm,gic-v3", "arm,gic-400", "", "a", "ab", LONG];
+    const SET: fdt::StrSet<6> = fdt::StrSet::new(WANTED);
+    // Values 4-byte aligned in memory (as in a tree) and not, with and without a
+    // final NUL.
+    let mut buf = vec![0u8; 256];
+    let aligned = buf.as_ptr().align_offset(4);
+    for v in [
+        &b"arm,gic-v3\0"[..],
+        b"x\0arm,gic-400\0arm,gic-v3\0",
+        b"arm,gic-v3",
+        b"\0\0a\0ab\0abc",
+        b"",
+        b"a",
+        b"arm,gic-v\0arm,gic-v33\0",
+        LONG.as_bytes(),
+        b"a-compatible-string-of-more-than-sixty-three-bytes-to-fill-entry-64\0",
+    ] {
+        for shift in 0..4 {
+            let at = aligned + shift;
+            buf[at..at + v.len()].copy_from_slice(v);
+            let s = &buf[at..at + v.len()];
+            assert_eq!(
+                fdt::list_match_set(s, &SET),
+                fdt::list_match(s, &WANTED),
+                "{v:?}"
+            );
+        }
+    }
+}
