@@ -789,6 +789,7 @@ impl<'a> PropNames<'a> {
         }
     }
 
+    #[inline(always)]
     fn ok(&self, nameoff: u32) -> bool {
         let o = nameoff as usize;
         if self.utf8 {
@@ -1125,6 +1126,16 @@ pub fn status_ok(v: Option<&[u8]>) -> bool {
 
 /// Read `cells` 32-bit cells at `v[*i..]` as one number, advancing `*i`.
 pub fn read_cells(v: &[u8], i: &mut usize, cells: u32) -> Option<u64> {
+    // One or two cells (every number rxen reads): no loop.
+    if cells == 1 || cells == 2 {
+        let mut x = be32(v, *i)? as u64;
+        *i += 4;
+        if cells == 2 {
+            x = x << 32 | be32(v, *i)? as u64;
+            *i += 4;
+        }
+        return Some(x);
+    }
     let mut x: u64 = 0;
     for _ in 0..cells {
         let c = be32(v, *i)?;
