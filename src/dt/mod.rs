@@ -638,13 +638,11 @@ impl<'a> Walk<'a, '_, '_> {
                     static_heap,
                 });
             }
-            for (slot, want) in [
-                (&mut self.top.aliases, "aliases"),
-                (&mut self.top.reserved_memory, "reserved-memory"),
-            ] {
-                if slot.is_none() && fdt::component_is(name, want) {
-                    *slot = Some(node);
-                }
+            if self.top.aliases.is_none() && fdt::component_is(name, "aliases") {
+                self.top.aliases = Some(node);
+            }
+            if self.top.reserved_memory.is_none() && fdt::component_is(name, "reserved-memory") {
+                self.top.reserved_memory = Some(node);
             }
             self.depth1_seen += 1;
             let early = self.depth1_seen
