@@ -96,6 +96,17 @@ fn cstr(b: &[u8], off: usize) -> Option<(&str, usize)> {
     Some((str::from_utf8(b.get(off..n)?).ok()?, n + 1))
 }
 
+/// Whether a 16-byte memory reservation entry is all zero bytes (the list's
+/// terminator). `aligned`: the entry starts 8-byte aligned in memory (it lies at a
+/// multiple of 8 in an 8-byte aligned blob), and is read as four aligned words.
+fn is_zero_entry(e: &[u8], aligned: bool) -> bool {
+    if aligned {
+        (0..4).all(|i| aligned_word(e, i) == Some(0))
+    } else {
+        e.iter().all(|&b| b == 0)
+    }
+}
+
 const fn align4(x: usize) -> usize {
     (x + 3) & !3
 }
@@ -326,15 +337,16 @@ fn str_at_is(s: &[u8], name: &str) -> bool {
 
 /// Word `i` of `b` as it lies in memory (`u32::from_be` gives the big-endian value);
 /// `None` past the last whole word. `b` must start 4-byte aligned in memory: callers
-/// pass only a blob `Fdt::header` checked or its structure block.
+/// pass only a blob `Fdt::header` checked or its structure block, or, in
+/// `Fdt::header`, a blob or memory reservation entry it found 8-byte aligned.
 fn aligned_word(b: &[u8], i: usize) -> Option<u32> {
     if i >= b.len() / 4 {
         return None;
     }
     debug_assert!((b.as_ptr() as usize).is_multiple_of(4));
-    // SAFETY: `b` is a checked blob (8-byte aligned, checked by `Fdt::header`) or its
-    // structure block (at a 4-byte aligned offset in it, also checked), so it starts
-    // 4-byte aligned; the word [4i, 4i + 4) lies inside it (just checked) and is
+    // SAFETY: `b` is a checked blob (8-byte aligned, checked by `Fdt::header`), its
+    // structure block (at a 4-byte aligned offset in it, also checked), or a blob or
+    // entry `Fdt::header` just found 8-byte aligned, so it starts 4-byte aligned; the word [4i, 4i + 4) lies inside it (just checked) and is
     // aligned; any four bytes are a valid u32. The bytes are borrowed immutably, so
     // the read races with no write.
     Some(unsafe { b.as_ptr().add(4 * i).cast::<u32>().read() })
@@ -441,7 +453,16 @@ impl<'a> Fdt<'a> {
         if data.len() < HEADER_LEN {
             return Err(FdtError::Truncated { len: data.len() });
         }
-        let h = |i: usize| be32(data, i * 4).unwrap_or(0);
+        // An 8-byte aligned blob (as it must be, checked last below) is read a word at
+        // a time; any other one byte by byte, for the same values.
+        let aligned = (data.as_ptr() as usize).is_multiple_of(8);
+        let h = |i: usize| {
+            if aligned {
+                aligned_word(data, i).map_or(0, u32::from_be)
+            } else {
+                be32(data, i * 4).unwrap_or(0)
+            }
+        };
         if h(0) != MAGIC {
             return Err(FdtError::BadMagic(h(0)));
         }
@@ -490,7 +511,7 @@ impl<'a> Fdt<'a> {
         let rsvmap = loop {
             let entry = rsv_all.get(n * 16..n * 16 + 16);
             match entry {
-                Some(e) if e.iter().all(|&b| b == 0) => break &rsv_all[..n * 16],
+                Some(e) if is_zero_entry(e, aligned) => break &rsv_all[..n * 16],
                 Some(_) if n < MAX_MEMRESERVE => n += 1,
                 _ => return Err(FdtError::BadMemReserve { off: rsv_off }),
             }
@@ -975,11 +996,44 @@ fn component_bytes_is(n: &[u8], part: &str) -> bool {
 
 /// A property value that must be exactly one NUL-terminated UTF-8 string.
 pub fn one_string(v: &[u8]) -> Result<&str, StringError> {
-    match v.split_last() {
-        Some((0, body)) if body.contains(&0) => Err(StringError::SeveralStrings),
-        Some((0, body)) => str::from_utf8(body).map_err(|_| StringError::NotUtf8),
-        _ => Err(StringError::NotTerminated),
+    let Some((0, body)) = v.split_last() else {
+        return Err(StringError::NotTerminated);
+    };
+    let (nul, ascii) = nul_and_ascii(body);
+    if nul {
+        Err(StringError::SeveralStrings)
+    } else if ascii {
+        // SAFETY: every byte of `body` is below 0x80 (just checked), and ASCII is
+        // valid UTF-8.
+        Ok(unsafe { str::from_utf8_unchecked(body) })
+    } else {
+        str::from_utf8(body).map_err(|_| StringError::NotUtf8)
     }
+}
+
+/// Whether `b` holds a NUL, and whether all its bytes are ASCII (below 0x80), in one
+/// pass: a word at a time when `b` starts 4-byte aligned in memory (a property value
+/// of a validated tree does, see `Tree`), byte by byte otherwise and for the tail.
+fn nul_and_ascii(b: &[u8]) -> (bool, bool) {
+    let words = if (b.as_ptr() as usize).is_multiple_of(4) {
+        b.len() / 4
+    } else {
+        0
+    };
+    let (mut zeros, mut high) = (0u32, 0u32);
+    for i in 0..words {
+        // SAFETY: word i lies inside `b` (i < b.len() / 4) at a multiple of 4 from its
+        // start, which was just checked to be 4-byte aligned in memory; any 4 bytes
+        // are a valid u32, and `b` is borrowed immutably, so nothing writes them.
+        let x = unsafe { b.as_ptr().add(4 * i).cast::<u32>().read() };
+        zeros |= zero_bytes(x);
+        high |= x;
+    }
+    for &c in &b[4 * words..] {
+        zeros |= (c == 0) as u32;
+        high |= c as u32;
+    }
+    (zeros != 0, high & 0x8080_8080 == 0)
 }
 
 /// Whether a string-list value (`compatible`) contains `s`.

@@ -405,3 +405,31 @@ fn a_string_set_matches_what_list_match_matches() {
         }
     }
 }
+
+/// `one_string` gives the same answer whether the value starts 4-byte aligned (read a
+/// word at a time) or not (byte by byte), a NUL inside the string counting before
+/// invalid UTF-8.
+#[test]
+fn one_string_rules_hold_at_every_alignment() {
+    #[repr(C, align(8))]
+    struct Buf([u8; 40]);
+    let cases: [(&[u8], Result<&str, StringError>); 9] = [
+        (b"", Err(StringError::NotTerminated)),
+        (b"abc", Err(StringError::NotTerminated)),
+        (b"\0", Ok("")),
+        (b"console=ttyAMA0\0", Ok("console=ttyAMA0")),
+        ("caf\u{e9} au lait\0".as_bytes(), Ok("caf\u{e9} au lait")),
+        (b"ab\0cdefghijk\0", Err(StringError::SeveralStrings)),
+        (b"abcdefghijk\0\0", Err(StringError::SeveralStrings)),
+        (b"abc\xffdefgh\0ij\0", Err(StringError::SeveralStrings)),
+        (b"abcdefg\xc3\0", Err(StringError::NotUtf8)),
+    ];
+    for (v, want) in cases {
+        for shift in 0..4 {
+            let mut buf = Buf([0xaa; 40]);
+            buf.0[shift..shift + v.len()].copy_from_slice(v);
+            let got = fdt::one_string(&buf.0[shift..shift + v.len()]);
+            assert_eq!(got, want, "{v:?} at offset {shift}");
+        }
+    }
+}
