@@ -420,9 +420,18 @@ impl<'a> Tree<'a> {
 pub type PropValues<'a, const N: usize> = [Option<&'a [u8]>; N];
 
 /// What `Fdt::visit` calls for each node: (depth, node, name, values of the
-/// properties asked for), returning whether to visit the node's subtree.
-pub type NodeFn<'a, 'f, const N: usize, E> =
-    dyn FnMut(usize, Node<'a>, &'a str, &PropValues<'a, N>) -> Result<bool, E> + 'f;
+/// properties asked for), returning whether to visit the node's subtree. A trait
+/// bound, not `dyn`: each caller's function is compiled into its walk (no call
+/// through a pointer for each node).
+pub trait NodeFn<'a, const N: usize, E>:
+    FnMut(usize, Node<'a>, &'a str, &PropValues<'a, N>) -> Result<bool, E>
+{
+}
+
+impl<'a, const N: usize, E, F> NodeFn<'a, N, E> for F where
+    F: FnMut(usize, Node<'a>, &'a str, &PropValues<'a, N>) -> Result<bool, E>
+{
+}
 
 /// A node, by the offset of its BEGIN_NODE token. Small (24 bytes) on purpose: nodes
 /// are copied freely (chains of ancestors, iterators), and the blocks are found again
@@ -614,13 +623,13 @@ impl<'a> Fdt<'a> {
     /// of the block is checked before its error is returned, so an error of `f` means
     /// a well-formed tree. `f` sees only bytes already checked (the node's name, its
     /// properties and those of the nodes before it).
-    // Not inlined: the walk's loop keeps its state in registers, `f` (called once a
-    // node) is called through its pointer.
+    // Not inlined: the walk's loop keeps its state in registers; `f` (called once a
+    // node) runs in `deliver`, out of the loop.
     #[inline(never)]
     pub(super) fn visit<const N: usize, E: From<FdtError>>(
         &self,
         names: &PropNameSet<N>,
-        f: &mut NodeFn<'a, '_, N, E>,
+        f: &mut impl NodeFn<'a, N, E>,
     ) -> Result<(), E> {
         let tree = self.tree;
         let structs = tree.structs;
@@ -742,7 +751,7 @@ impl<'a> Fdt<'a> {
         d: usize,
         values: &mut PropValues<'a, N>,
         found: u64,
-        f: &mut NodeFn<'a, '_, N, E>,
+        f: &mut impl NodeFn<'a, N, E>,
     ) -> Result<bool, E> {
         let (off, len) = ((pending >> 32) as usize, pending as u32 as usize);
         let name = self.tree.structs.get(off + 4..off + 4 + len).unwrap_or(&[]);

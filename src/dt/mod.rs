@@ -495,8 +495,13 @@ impl<'a> Chosen<'a> {
 }
 
 /// What `walk` calls for each node: (its ancestors, the node, its common properties).
-type NodeVisitor<'a, 'f> =
-    dyn FnMut(&[Node<'a>], &Node<'a>, &Common<'a>) -> Result<(), DtError<'a>> + 'f;
+/// A trait bound, not `dyn`, as `fdt::NodeFn`.
+trait NodeVisitor<'a>: FnMut(&[Node<'a>], &Node<'a>, &Common<'a>) -> Result<(), DtError<'a>> {}
+
+impl<'a, F> NodeVisitor<'a> for F where
+    F: FnMut(&[Node<'a>], &Node<'a>, &Common<'a>) -> Result<(), DtError<'a>>
+{
+}
 
 /// The root's children that `parse` reads, found by `walk` as `Fdt::find` would (the
 /// first one whose name matches, a unit address allowed; available or not).
@@ -554,7 +559,7 @@ const PROPS: fdt::PropNameSet<13> = fdt::PropNameSet::new([
 fn walk<'a>(
     fdt: &Fdt<'a>,
     top: &mut TopNodes<'a>,
-    f: &mut NodeVisitor<'a, '_>,
+    f: &mut impl NodeVisitor<'a>,
 ) -> Result<(), DtError<'a>> {
     let root = fdt.root();
     // Not in `Walk`: filled where they live (building a `Walk` holding them copies
@@ -577,7 +582,7 @@ fn walk<'a>(
 }
 
 /// What `walk` keeps from node to node.
-struct Walk<'a, 'r, 'f> {
+struct Walk<'a, 'r, F> {
     /// The ancestors of the node being read: the root first.
     chain: &'r mut [Node<'a>; fdt::MAX_DEPTH + 1],
     /// The cells each node of the chain sets for its children.
@@ -590,10 +595,10 @@ struct Walk<'a, 'r, 'f> {
     depth1_seen: usize,
     /// Whether `chain[1]` is named `reserved-memory`.
     reserved_at_1: bool,
-    f: &'r mut NodeVisitor<'a, 'f>,
+    f: &'r mut F,
 }
 
-impl<'a> Walk<'a, '_, '_> {
+impl<'a, F: NodeVisitor<'a>> Walk<'a, '_, F> {
     /// One node of `walk`, with the values of `PROPS`: whether to visit its subtree.
     #[inline(never)]
     fn node(
