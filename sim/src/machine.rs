@@ -164,6 +164,8 @@ struct State {
     last_insn_cache: Box<[(u64, u64); 4096]>,
     /// `--profile-report` / `--folded`: every block, attributed to functions.
     profiler: Option<crate::profile::Profiler>,
+    /// `profiler.is_some()`, as one byte for the block hook's fast path.
+    profiling: bool,
     /// An illegal exception return was found: (return address, SPSR, EL of the ERET).
     illegal: Option<(u64, u64, u8)>,
     /// A system-register access the hook refused because HCR_EL2 traps it to EL2:
@@ -403,6 +405,7 @@ impl Machine {
             next_event: u64::MAX,
             last_insn_cache: Box::new([(u64::MAX, 0); 4096]),
             profiler: None,
+            profiling: false,
             illegal: None,
             sysreg_trap: None,
             fill: cfg.fill,
@@ -901,6 +904,7 @@ impl Machine {
     pub fn enable_profiler(&mut self) {
         let p = crate::profile::Profiler::new(&self.functions);
         self.uc.get_data_mut().profiler = Some(p);
+        self.uc.get_data_mut().profiling = true;
     }
 
     /// The `--profile-report` text, if the profiler is on.
@@ -1830,41 +1834,58 @@ unsafe extern "C" fn on_block(uc: *mut uc_engine, addr: u64, size: u32, data: *m
     // SAFETY: the caller's contract: `data` is this engine's State, not otherwise
     // borrowed during the hook.
     let s = unsafe { &mut *data.cast::<State>() };
-    let uc = RawUc(uc);
     let before = s.insns;
     let after = before + size as u64 / 4;
     s.block_addr = addr;
     s.insns_before_block = before;
-    // The common case, one comparison each: no event due, the watchdog far, the
-    // previous block not an ERET.
-    if before < s.next_event && after < s.max_insns && s.eret_from.is_none() {
+    // The common case, a few comparisons and no call: no event due, the watchdog far,
+    // the previous block not an ERET, no profiler, and this block known (cached) not
+    // to end in one.
+    let slot = ((addr >> 2) & 4095) as usize;
+    let cached = s.last_insn_cache[slot];
+    if before < s.next_event
+        && after < s.max_insns
+        && s.eret_from.is_none()
+        && !s.profiling
+        && cached.0 == addr
+        && cached.1 >> 32 == size as u64
+        && cached.1 as u32 != INSN_ERET
+    {
         s.insns = after;
-    } else {
-        let mut stopping = false;
-        // `next_event` is reached once that many instructions have run: the stop
-        // comes at the first block boundary at or after it, so at least one block
-        // runs between two such stops.
-        if before >= s.next_event {
-            // An interrupt may have become deliverable or a deadline is due: stop at
-            // this block boundary so that the run loop looks.
-            s.next_event = u64::MAX;
-            stopping = true;
-        }
-        if after >= s.max_insns && s.stop.is_none() {
-            s.stop = Some(StopReason::Watchdog { insns: before });
-            stopping = true;
-        }
-        // The previous block ended in an ERET: was the return legal? (Unicorn sets
-        // PSTATE.IL on an illegal return but goes on executing.)
-        if let Some(from_el) = s.eret_from.take() {
-            stopping |= check_eret(s, uc, addr, from_el);
-        }
-        if stopping {
-            uc.stop();
-            return;
-        }
-        s.insns = after;
+        return;
     }
+    on_block_slow(s, RawUc(uc), addr, size, before, after);
+}
+
+/// Everything else `on_block` does: stops for events and the watchdog, the check of
+/// an ERET that ended the previous block, the last-instruction cache, the profiler.
+#[cold]
+#[inline(never)]
+fn on_block_slow(s: &mut State, uc: RawUc, addr: u64, size: u32, before: u64, after: u64) {
+    let mut stopping = false;
+    // `next_event` is reached once that many instructions have run: the stop comes at
+    // the first block boundary at or after it, so at least one block runs between two
+    // such stops.
+    if before >= s.next_event {
+        // An interrupt may have become deliverable or a deadline is due: stop at this
+        // block boundary so that the run loop looks.
+        s.next_event = u64::MAX;
+        stopping = true;
+    }
+    if after >= s.max_insns && s.stop.is_none() {
+        s.stop = Some(StopReason::Watchdog { insns: before });
+        stopping = true;
+    }
+    // The previous block ended in an ERET: was the return legal? (Unicorn sets
+    // PSTATE.IL on an illegal return but goes on executing.)
+    if let Some(from_el) = s.eret_from.take() {
+        stopping |= check_eret(s, uc, addr, from_el);
+    }
+    if stopping {
+        uc.stop();
+        return;
+    }
+    s.insns = after;
     let slot = ((addr >> 2) & 4095) as usize;
     let cached = s.last_insn_cache[slot];
     let last = if cached.0 == addr && cached.1 >> 32 == size as u64 {
