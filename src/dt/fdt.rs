@@ -263,11 +263,24 @@ const fn bucket(s: &[u8]) -> usize {
     (b0 ^ b1 << 1) & 63
 }
 
-/// The property names `Fdt::visit` collects values for (distinct, fewer than 32),
-/// filed by `bucket` of their first two bytes: a name seen for the first time is
-/// compared with those of its bucket only. Built at compile time.
+/// The longest property name a `PropNameSet` holds (the devicetree specification,
+/// 2.2.4.1, allows 31 characters).
+const MAX_PROP_NAME: usize = 31;
+/// A property name and its NUL as 8-byte little-endian words (zero past the NUL).
+const NAME_WORDS: usize = (MAX_PROP_NAME + 1) / 8;
+
+/// The property names `Fdt::visit` collects values for (distinct, non-empty, at most
+/// `MAX_PROP_NAME` bytes, fewer than 32 of them), filed by `bucket` of their first
+/// two bytes: a name seen for the first time is compared with those of its bucket
+/// only. Built at compile time.
 pub struct PropNameSet<const N: usize> {
     names: [&'static str; N],
+    /// Each name and its NUL, as `PropNames::load8` reads a name of the blob.
+    words: [[u64; NAME_WORDS]; N],
+    /// The index of each name's last word (the one holding its NUL), and the mask of
+    /// that word's bytes up to the NUL.
+    last: [usize; N],
+    mask: [u64; N],
     buckets: [u32; 64],
 }
 
@@ -275,17 +288,35 @@ impl<const N: usize> PropNameSet<N> {
     pub const fn new(names: [&'static str; N]) -> Self {
         assert!(N < 32);
         let mut buckets = [0u32; 64];
+        let mut words = [[0u64; NAME_WORDS]; N];
+        let mut last = [0usize; N];
+        let mut mask = [0u64; N];
         let mut i = 0;
         while i < N {
+            let b = names[i].as_bytes();
+            assert!(!b.is_empty() && b.len() <= MAX_PROP_NAME);
             let mut j = 0;
             while j < i {
                 assert!(!const_str_eq(names[i], names[j]), "names must be distinct");
                 j += 1;
             }
-            buckets[bucket(names[i].as_bytes())] |= 1 << i;
+            let mut k = 0;
+            while k < b.len() {
+                words[i][k / 8] |= (b[k] as u64) << (8 * (k % 8));
+                k += 1;
+            }
+            last[i] = b.len() / 8;
+            mask[i] = !0 >> (56 - 8 * (b.len() % 8));
+            buckets[bucket(b)] |= 1 << i;
             i += 1;
         }
-        Self { names, buckets }
+        Self {
+            names,
+            words,
+            last,
+            mask,
+            buckets,
+        }
     }
 
     /// The index in `names` of the NUL-terminated string `s` starts with, or N.
@@ -350,6 +381,20 @@ fn aligned_word(b: &[u8], i: usize) -> Option<u32> {
     // aligned; any four bytes are a valid u32. The bytes are borrowed immutably, so
     // the read races with no write.
     Some(unsafe { b.as_ptr().add(4 * i).cast::<u32>().read() })
+}
+
+/// Word `i` (8 bytes) of `b` as it lies in memory; `None` past the last whole word.
+/// `b` must start 8-byte aligned in memory: callers pass only words of a blob that
+/// `PropNames::new` found 8-byte aligned, from an offset that is a multiple of 8.
+fn aligned_u64(b: &[u8], i: usize) -> Option<u64> {
+    if i >= b.len() / 8 {
+        return None;
+    }
+    debug_assert!((b.as_ptr() as usize).is_multiple_of(8));
+    // SAFETY: `b` starts 8-byte aligned (see above), so word i, which lies inside it
+    // (just checked), is aligned; any eight bytes are a valid u64, and `b` is
+    // borrowed immutably, so the read races with no write.
+    Some(unsafe { b.as_ptr().add(8 * i).cast::<u64>().read() })
 }
 
 impl<'a> Tree<'a> {
@@ -634,7 +679,7 @@ impl<'a> Fdt<'a> {
         let tree = self.tree;
         let structs = tree.structs;
         let words = structs.len() / 4;
-        let prop_names = PropNames::new(tree.strings);
+        let prop_names = PropNames::new(self.blob, tree.strings);
         let word = |i: usize| tree.word(i).map(u32::from_be);
         let bad = |w: usize| FdtError::BadStructure(self.struct_off() + 4 * w);
         // (name offset + 1) | (index in `names`, or N) << 33 of the property names
@@ -805,27 +850,25 @@ impl<'a> Fdt<'a> {
 /// and it starts a character (is not a continuation byte). Otherwise each name is
 /// checked on its own (`cstr`).
 struct PropNames<'a> {
+    /// The whole blob, and where the strings block starts in it.
+    blob: &'a [u8],
+    base: usize,
     strings: &'a [u8],
-    utf8: bool,
+    /// The block is UTF-8 and the blob 8-byte aligned in memory: names are checked by
+    /// `last_nul` and compared 8 bytes a step (`load8`).
+    fast: bool,
     last_nul: Option<usize>,
 }
 
 impl<'a> PropNames<'a> {
-    fn new(strings: &'a [u8]) -> Self {
+    /// The names of `strings`, a block of `blob`.
+    fn new(blob: &'a [u8], strings: &'a [u8]) -> Self {
         Self {
+            blob,
+            base: (strings.as_ptr() as usize).wrapping_sub(blob.as_ptr() as usize),
             strings,
-            utf8: str::from_utf8(strings).is_ok(),
+            fast: (blob.as_ptr() as usize).is_multiple_of(8) && str::from_utf8(strings).is_ok(),
             last_nul: strings.iter().rposition(|&c| c == 0),
-        }
-    }
-
-    #[inline(always)]
-    fn ok(&self, nameoff: u32) -> bool {
-        let o = nameoff as usize;
-        if self.utf8 {
-            self.last_nul.is_some_and(|n| o <= n) && self.strings[o] & 0xc0 != 0x80
-        } else {
-            cstr(self.strings, o).is_some()
         }
     }
 
@@ -834,10 +877,71 @@ impl<'a> PropNames<'a> {
     /// walk's loop: `Fdt::visit` asks once for each name offset.
     #[inline(never)]
     fn index<const N: usize>(&self, names: &PropNameSet<N>, nameoff: u32) -> Option<usize> {
-        if !self.ok(nameoff) {
+        let o = nameoff as usize;
+        if !self.fast {
+            return self.index_bytes(names, nameoff);
+        }
+        if self.last_nul.is_none_or(|n| o > n) || self.strings[o] & 0xc0 == 0x80 {
             return None;
         }
-        Some(names.index(self.strings.get(nameoff as usize..).unwrap_or(&[])))
+        // The aligned words holding the name and its NUL (at most 32 bytes from `p`),
+        // and one more; near the blob's end, byte by byte.
+        let p = self.base + o;
+        let sh = 8 * (p % 8);
+        let win = self.blob.get(p / 8 * 8..p / 8 * 8 + 8 * (NAME_WORDS + 1));
+        let Some(win) = win.filter(|_| N > 0) else {
+            return self.index_bytes(names, nameoff);
+        };
+        // The 8 bytes of the blob from `p + 8k`, little-endian (byte `p + 8k` lowest).
+        let word = |k: usize| {
+            let lo = u64::from_le(aligned_u64(win, k).unwrap_or(0));
+            let hi = u64::from_le(aligned_u64(win, k + 1).unwrap_or(0));
+            if sh == 0 {
+                lo
+            } else {
+                lo >> sh | hi << (64 - sh)
+            }
+        };
+        let x0 = word(0);
+        // `bucket` of the first two bytes (the first is not the NUL of a name of the
+        // set; a name that is "" matches none of them).
+        let mut m = names.buckets[((x0 & 0xff ^ (x0 >> 8 & 0xff) << 1) & 63) as usize];
+        while m != 0 {
+            let i = m.trailing_zeros() as usize;
+            m &= m - 1;
+            if i >= N {
+                break;
+            }
+            let (w, last, mask) = (&names.words[i], names.last[i], names.mask[i]);
+            let mut k = 0;
+            let mut x = x0;
+            while k < last && x == w[k] {
+                k += 1;
+                x = word(k);
+            }
+            // The whole name and its NUL must lie in the block.
+            if k == last && x & mask == w[k] && names.names[i].len() < self.strings.len() - o {
+                return Some(i);
+            }
+        }
+        Some(N)
+    }
+
+    /// `index` a byte at a time (a block that is not UTF-8, a name near the blob's
+    /// end).
+    #[cold]
+    #[inline(never)]
+    fn index_bytes<const N: usize>(&self, names: &PropNameSet<N>, nameoff: u32) -> Option<usize> {
+        let o = nameoff as usize;
+        let ok = if self.fast {
+            self.last_nul.is_some_and(|n| o <= n) && self.strings[o] & 0xc0 != 0x80
+        } else {
+            cstr(self.strings, o).is_some()
+        };
+        if !ok {
+            return None;
+        }
+        Some(names.index(self.strings.get(o..).unwrap_or(&[])))
     }
 }
 
