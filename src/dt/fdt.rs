@@ -1024,7 +1024,9 @@ impl<'a> Node<'a> {
 
     /// A string property (the first string of a string list).
     pub fn prop_str(&self, name: &str) -> Option<&'a str> {
-        self.prop(name).and_then(|v| cstr(v, 0)).map(|(s, _)| s)
+        let v = self.prop(name)?;
+        // The bytes up to the first NUL, which must be there, as one string.
+        one_string(v.get(..=first_nul(v)?)?).ok()
     }
 
     /// Whether a string-list property (`compatible`) contains `s`.
@@ -1147,6 +1149,31 @@ fn nul_and_ascii(b: &[u8]) -> (bool, bool) {
         high |= c as u32;
     }
     (zeros != 0, high & 0x8080_8080 == 0)
+}
+
+/// The offset of the first NUL in `v`: a word at a time when `v` starts 4-byte aligned
+/// in memory (a property value of a validated tree does, see `Tree`), byte by byte
+/// otherwise and for the tail.
+fn first_nul(v: &[u8]) -> Option<usize> {
+    let words = if (v.as_ptr() as usize).is_multiple_of(4) {
+        v.len() / 4
+    } else {
+        0
+    };
+    for i in 0..words {
+        // SAFETY: word i lies inside `v` (i < v.len() / 4) at a multiple of 4 from its
+        // start, which was just checked to be 4-byte aligned in memory; any 4 bytes
+        // are a valid u32, and `v` is borrowed immutably, so nothing writes them.
+        let x = unsafe { v.as_ptr().add(4 * i).cast::<u32>().read() };
+        let zero = zero_bytes(u32::from_le(x));
+        if zero != 0 {
+            return Some(4 * i + (zero.trailing_zeros() / 8) as usize);
+        }
+    }
+    v[4 * words..]
+        .iter()
+        .position(|&c| c == 0)
+        .map(|n| 4 * words + n)
 }
 
 /// Whether a string-list value (`compatible`) contains `s`.
