@@ -727,3 +727,55 @@ fn the_hypervisor_timer_is_a_ppi_numbered_0_to_15() {
     let e = err(&board("", &timer("0xfffffff0")));
     assert!(e.contains("PPI 4294967280"), "{e}");
 }
+
+#[test]
+fn property_names_are_found_at_every_offset_of_the_strings_block_and_at_its_end() {
+    // The strings block holds each name once, in the order the structure block first
+    // uses them (dtc), and comes last in the blob: a leading property whose name is
+    // 1..=16 bytes moves every later name to another offset and alignment, and
+    // "status", used first by the last node, is the blob's last string.
+    for k in 1..=16 {
+        let pad = "a".repeat(k);
+        let src = format!(
+            r#"/dts-v1/;
+/ {{
+    {pad} = <1>;
+    #address-cells = <2>;
+    #size-cells = <2>;
+    chosen {{
+        stdout-path = "/uart@9c090000";
+        xen,static-heap = <0x0 0x10000000 0x0 0x1000000>;
+    }};
+    memory@0 {{
+        device_type = "memory";
+        reg = <0x0 0x0 0x0 0x80000000>;
+    }};
+    uart@9c090000 {{
+        compatible = "arm,pl011", "arm,primecell";
+        reg = <0x0 0x9c090000 0x0 0x1000>;
+    }};
+    uart@9c0a0000 {{
+        compatible = "arm,pl011", "arm,primecell";
+        reg = <0x0 0x9c0a0000 0x0 0x1000>;
+        status = "disabled";
+    }};
+}};
+"#
+        );
+        let info = ok(&src);
+        let banks: Vec<PhysRange> = info.banks().iter().map(|b| b.reg).collect();
+        assert_eq!(banks, [PhysRange::new(0, 0x8000_0000)], "pad {k}");
+        assert_eq!(
+            info.console.map(|c| (c.path, c.regs)),
+            Some(("/uart@9c090000", PhysRange::new(0x9c09_0000, 0x9c09_1000))),
+            "pad {k}"
+        );
+        assert_eq!(
+            info.static_heaps(),
+            [PhysRange::new(0x1000_0000, 0x1100_0000)]
+        );
+        // The disabled UART's status was read: it is no device of rxen's.
+        let names: Vec<&str> = info.devices().iter().map(|d| d.name).collect();
+        assert_eq!(names, ["/uart@9c090000"], "pad {k}");
+    }
+}
