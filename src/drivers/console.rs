@@ -270,11 +270,14 @@ impl log::Log for Logger {
                 }
             }
         }
-        let _ = writeln!(
-            ConsoleWriter::new(&mut CONSOLE.lock()),
-            "{tag}{}",
-            record.args()
-        );
+        // The tag and the newline written directly, the message through one
+        // `write_fmt`: the same text as `writeln!(w, "{tag}{}", args)` without its
+        // outer layer of formatting.
+        let mut console = CONSOLE.lock();
+        let mut w = ConsoleWriter::new(&mut console);
+        w.put_bytes(tag.as_bytes());
+        let _ = w.write_fmt(*record.args());
+        w.put_bytes(b"\n");
     }
 
     fn flush(&self) {}
