@@ -2,8 +2,8 @@
 //! Bulk memory operations where the compiler's `memset` (8 bytes a step, for targets
 //! that must not assume unaligned accesses work) is too slow for the boot.
 
-/// Zero [start, end), both multiples of 128: with DC ZVA, one cache-block (64 bytes on
-/// the Cortex-R82) a step, 6 instructions per 128 bytes, when DCZID_EL0 allows it;
+/// Zero [start, end), both multiples of 128: with DC ZVA, one block (DCZID_EL0.BS: 64
+/// bytes in r82sim) a step, 6 instructions per 128 bytes, when DCZID_EL0 allows it;
 /// otherwise 128 bytes a step with STP of XZR (11 instructions per 128 bytes;
 /// `write_bytes` takes about 47).
 ///
@@ -19,7 +19,7 @@ pub unsafe fn zero_blocks(start: u64, end: u64) {
         return;
     }
     // DCZID_EL0: DZP (bit 4) set forbids DC ZVA; BS (bits 3:0) is log2 of its block
-    // in 4-byte words. The Cortex-R82 zeroes 64 bytes per DC ZVA (BS = 4).
+    // in 4-byte words (4, 64 bytes, in r82sim; read here, never assumed).
     let dczid: u64;
     // SAFETY: DCZID_EL0 is a read-only identification register, readable at EL2.
     unsafe {
