@@ -164,8 +164,6 @@ struct State {
     last_insn_cache: Box<[(u64, u64); 4096]>,
     /// `--profile-report` / `--folded`: every block, attributed to functions.
     profiler: Option<crate::profile::Profiler>,
-    /// `profiler.is_some()`, as one byte for the block hook's fast path.
-    profiling: bool,
     /// An illegal exception return was found: (return address, SPSR, EL of the ERET).
     illegal: Option<(u64, u64, u8)>,
     /// A system-register access the hook refused because HCR_EL2 traps it to EL2:
@@ -405,7 +403,6 @@ impl Machine {
             next_event: u64::MAX,
             last_insn_cache: Box::new([(u64::MAX, 0); 4096]),
             profiler: None,
-            profiling: false,
             illegal: None,
             sysreg_trap: None,
             fill: cfg.fill,
@@ -904,7 +901,6 @@ impl Machine {
     pub fn enable_profiler(&mut self) {
         let p = crate::profile::Profiler::new(&self.functions);
         self.uc.get_data_mut().profiler = Some(p);
-        self.uc.get_data_mut().profiling = true;
     }
 
     /// The `--profile-report` text, if the profiler is on.
@@ -1846,7 +1842,7 @@ unsafe extern "C" fn on_block(uc: *mut uc_engine, addr: u64, size: u32, data: *m
     if before < s.next_event
         && after < s.max_insns
         && s.eret_from.is_none()
-        && !s.profiling
+        && s.profiler.is_none()
         && cached.0 == addr
         && cached.1 >> 32 == size as u64
         && cached.1 as u32 != INSN_ERET

@@ -22,13 +22,19 @@ fn platform_dtb(bootargs: &str) -> Vec<u8> {
     .unwrap()
 }
 
-fn boot_with(cfg: Config, dtb: DtbChoice) -> (Machine, Outcome) {
+/// A machine with rxen and `dtb` loaded, not started.
+fn loaded(cfg: Config, dtb: DtbChoice) -> Machine {
     let mut m = Machine::new(Config {
         max_insns: 200_000_000,
         ..cfg
     })
     .unwrap();
     m.load_elf(&rxen(), dtb).unwrap();
+    m
+}
+
+fn boot_with(cfg: Config, dtb: DtbChoice) -> (Machine, Outcome) {
+    let mut m = loaded(cfg, dtb);
     let o = m.run();
     (m, o)
 }
@@ -338,13 +344,7 @@ fn profile_counts_are_deterministic_and_ordered() {
         .map(String::from)
         .to_vec();
     let run = || {
-        let mut m = Machine::new(Config {
-            max_insns: 200_000_000,
-            ..Config::default()
-        })
-        .unwrap();
-        m.load_elf(&rxen(), DtbChoice::Blob(platform_dtb("")))
-            .unwrap();
+        let mut m = loaded(Config::default(), DtbChoice::Blob(platform_dtb("")));
         m.profile(&names).unwrap();
         let o = m.run();
         (m.profile_counts(), o.insns)
@@ -487,13 +487,7 @@ fn every_spi_is_disabled_inactive_group_1_level_sensitive_at_rxen_s_priority_aft
     const ISACTIVER: u64 = 0x300;
     const IPRIORITYR: u64 = 0x400;
     const ICFGR: u64 = 0xc00;
-    let mut m = Machine::new(Config {
-        max_insns: 200_000_000,
-        ..Config::default()
-    })
-    .unwrap();
-    m.load_elf(&rxen(), DtbChoice::Blob(platform_dtb("")))
-        .unwrap();
+    let mut m = loaded(Config::default(), DtbChoice::Blob(platform_dtb("")));
     let spi_end = (32 * ((m.gic_read32(GICD + 0x4) & 0x1f) + 1)).min(1020);
     assert!(spi_end > 32);
     for word in 1..spi_end.div_ceil(32) {

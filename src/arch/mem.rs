@@ -26,45 +26,28 @@ pub unsafe fn zero_blocks(start: u64, end: u64) {
         core::arch::asm!("mrs {}, dczid_el0", out(reg) dczid, options(nomem, nostack, preserves_flags))
     };
     let block = 4u64 << (dczid & 0xf);
-    if dczid & (1 << 4) == 0 && (16..=128).contains(&block) {
-        // DC ZVA zeroes the `block`-byte aligned block holding the address; `block` is
-        // a power of two that divides 128, so the blocks tile [start, end) exactly.
-        // Two blocks a step when two fit in 128 bytes (whole pairs, then).
-        if block <= 64 {
-            // SAFETY: the caller gives a writable normal-memory range (DC ZVA faults on
-            // device memory) that nothing references; each step zeroes exactly
-            // [p, p + 2 * block), inside [start, end).
-            unsafe {
-                core::arch::asm!(
-                    "2:",
-                    "dc zva, {p}",
-                    "add {q}, {p}, {b}",
-                    "dc zva, {q}",
-                    "add {p}, {q}, {b}",
-                    "cmp {p}, {e}",
-                    "b.lo 2b",
-                    p = inout(reg) start => _,
-                    q = out(reg) _,
-                    e = in(reg) end,
-                    b = in(reg) block,
-                    options(nostack)
-                );
-            }
-        } else {
-            // SAFETY: as for the pairs above; each step zeroes [p, p + block).
-            unsafe {
-                core::arch::asm!(
-                    "2:",
-                    "dc zva, {p}",
-                    "add {p}, {p}, {b}",
-                    "cmp {p}, {e}",
-                    "b.lo 2b",
-                    p = inout(reg) start => _,
-                    e = in(reg) end,
-                    b = in(reg) block,
-                    options(nostack)
-                );
-            }
+    if dczid & (1 << 4) == 0 && (16..=64).contains(&block) {
+        // DC ZVA zeroes the `block`-byte aligned block holding the address; two blocks
+        // a step, and `block` (a power of two) divides 64, so the steps tile the
+        // 128-byte multiples [start, end) exactly. (A larger block: the STP loop.)
+        // SAFETY: the caller gives a writable normal-memory range (DC ZVA faults on
+        // device memory) that nothing references; each step zeroes exactly
+        // [p, p + 2 * block), inside [start, end).
+        unsafe {
+            core::arch::asm!(
+                "2:",
+                "dc zva, {p}",
+                "add {q}, {p}, {b}",
+                "dc zva, {q}",
+                "add {p}, {q}, {b}",
+                "cmp {p}, {e}",
+                "b.lo 2b",
+                p = inout(reg) start => _,
+                q = out(reg) _,
+                e = in(reg) end,
+                b = in(reg) block,
+                options(nostack)
+            );
         }
         return;
     }

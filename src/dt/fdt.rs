@@ -334,18 +334,7 @@ impl<const N: usize> PropNameSet<N> {
 }
 
 const fn const_str_eq(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    if a.len() != b.len() {
-        return false;
-    }
-    let mut i = 0;
-    while i < a.len() {
-        if a[i] != b[i] {
-            return false;
-        }
-        i += 1;
-    }
-    true
+    bytes_eq(a.as_bytes(), b.as_bytes())
 }
 
 /// Whether `s` starts with the NUL-terminated string `name`: the NUL's place is
@@ -1296,7 +1285,7 @@ const fn zero_bytes(x: u32) -> u32 {
 /// `a == b`, a byte loop: names are short, and a call to memcmp costs more than the
 /// compare.
 #[inline]
-pub fn bytes_eq(a: &[u8], b: &[u8]) -> bool {
+pub const fn bytes_eq(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
     }
