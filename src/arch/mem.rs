@@ -2,18 +2,18 @@
 //! Bulk memory operations where the compiler's `memset` (8 bytes a step, for targets
 //! that must not assume unaligned accesses work) is too slow for the boot.
 
-/// Zero [start, end), both multiples of 128: with DC ZVA, one block (DCZID_EL0.BS: 64
-/// bytes in r82sim) a step, 6 instructions per 128 bytes, when DCZID_EL0 allows it;
-/// otherwise 128 bytes a step with STP of XZR (11 instructions per 128 bytes;
-/// `write_bytes` takes about 47).
+/// Zero [start, end), both multiples of 1 KiB (the init sections are whole pages):
+/// with DC ZVA, 16 blocks (DCZID_EL0.BS: 64 bytes in r82sim) a step, 2 instructions
+/// per block and 2 per step, when DCZID_EL0 allows it; otherwise 128 bytes a step with
+/// STP of XZR (11 instructions per 128 bytes; `write_bytes` takes about 47).
 ///
 /// # Safety
 /// The range must be normal memory mapped read-write, and no Rust reference may point
 /// into it (it is written behind the compiler's back).
 pub unsafe fn zero_blocks(start: u64, end: u64) {
     assert!(
-        start.is_multiple_of(128) && end.is_multiple_of(128) && start <= end,
-        "zero_blocks: [{start:#x}, {end:#x}) is not whole 128-byte blocks"
+        start.is_multiple_of(1024) && end.is_multiple_of(1024) && start <= end,
+        "zero_blocks: [{start:#x}, {end:#x}) is not whole 1 KiB blocks"
     );
     if start == end {
         return;
@@ -27,23 +27,22 @@ pub unsafe fn zero_blocks(start: u64, end: u64) {
     };
     let block = 4u64 << (dczid & 0xf);
     if dczid & (1 << 4) == 0 && (16..=64).contains(&block) {
-        // DC ZVA zeroes the `block`-byte aligned block holding the address; two blocks
-        // a step, and `block` (a power of two) divides 64, so the steps tile the
-        // 128-byte multiples [start, end) exactly. (A larger block: the STP loop.)
+        // DC ZVA zeroes the `block`-byte aligned block holding the address; 16 blocks
+        // a step, and `block` (a power of two) divides 64, so 16 blocks divide 1 KiB
+        // and the steps tile [start, end) exactly. (A larger block: the STP loop.)
         // SAFETY: the caller gives a writable normal-memory range (DC ZVA faults on
         // device memory) that nothing references; each step zeroes exactly
-        // [p, p + 2 * block), inside [start, end).
+        // [p, p + 16 * block), inside [start, end).
         unsafe {
             core::arch::asm!(
                 "2:",
+                ".rept 16",
                 "dc zva, {p}",
-                "add {q}, {p}, {b}",
-                "dc zva, {q}",
-                "add {p}, {q}, {b}",
+                "add {p}, {p}, {b}",
+                ".endr",
                 "cmp {p}, {e}",
                 "b.lo 2b",
                 p = inout(reg) start => _,
-                q = out(reg) _,
                 e = in(reg) end,
                 b = in(reg) block,
                 options(nostack)
@@ -52,7 +51,7 @@ pub unsafe fn zero_blocks(start: u64, end: u64) {
         return;
     }
     // SAFETY: the caller gives a writable normal-memory range nothing references; the
-    // loop stores exactly [start, end) (start < end, both multiples of 128). Not
+    // loop stores exactly [start, end) (start < end, both multiples of 1 KiB). Not
     // `nomem`: it writes memory the compiler must not cache across it.
     unsafe {
         core::arch::asm!(

@@ -31,7 +31,7 @@ pub extern "C" fn free_init_memory() {
     // SAFETY: [init.start, init.end) is the image's init text and data: mapped
     // read-write now, used by nothing from here on (setup's init code has returned and
     // the boot MPU record was consumed), and no Rust reference points into it.
-    // (init is 4 KiB aligned at both ends: whole 128-byte blocks.)
+    // (init is 4 KiB aligned at both ends: whole 1 KiB blocks.)
     unsafe { crate::arch::mem::zero_blocks(l.init.start, l.init.end) };
     if let Err(e) = live::with(|m| m.unmap(l.init_text)) {
         fatal("free_init_memory: unmap init text", &e);
