@@ -499,9 +499,13 @@ fn find_dtb(x0: u64) -> Dtb {
             &format_args!("at x0 = {x0:#x}: totalsize {total} exceeds {MAX_DTB_SIZE}"),
         );
     }
-    live::with(|m| m.unmap(header)).unwrap_or_else(|e| fatal("device tree header", &e));
+    // The whole tree read-only; when it lies in the header's pages (a small tree),
+    // the header's region already is that mapping.
     let range = PhysRange::new(x0, x0 + total).page_aligned();
-    live::with(|m| m.map(range, Attrs::RODATA)).unwrap_or_else(|e| fatal("device tree", &e));
+    if range != header {
+        live::with(|m| m.unmap(header)).unwrap_or_else(|e| fatal("device tree header", &e));
+        live::with(|m| m.map(range, Attrs::RODATA)).unwrap_or_else(|e| fatal("device tree", &e));
+    }
     console::log_deferred(log::Level::Info, [total as u64, x0, 0, 0], |w, v| {
         write!(w, "device tree: {} bytes at {:#x}", v[0], v[1])
     });
