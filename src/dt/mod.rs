@@ -268,7 +268,9 @@ impl<'a> BootInfo<'a> {
     /// never touches the gap (EL2-only device memory, never accessed speculatively)
     /// and guests cannot reach it, so the GIC costs one region instead of two. (A
     /// device rxen does not read could sit in the gap; the bound keeps that to the
-    /// GIC's own neighbourhood, where SoCs put the GIC's other frames.)
+    /// GIC's own neighbourhood, where SoCs put the GIC's other frames.) The GIC's own
+    /// ranges are those whose name is the very string its distributor's entry holds
+    /// (the node's name in the blob), not merely an equal one.
     pub fn gic_window(&self) -> Option<PhysRange> {
         let (gicd, gicr) = self.gic?;
         let (lo, hi) = if gicd.start <= gicr.start {
@@ -287,10 +289,9 @@ impl<'a> BootInfo<'a> {
             .map(|d| d.name);
         let clear = !self.banks().iter().any(|b| b.reg.overlaps(&span))
             && !self.reserved().iter().any(|r| r.range.overlaps(&span))
-            && !self
-                .devices()
-                .iter()
-                .any(|d| Some(d.name) != gic_name && d.regs.overlaps(&span));
+            && !self.devices().iter().any(|d| {
+                !gic_name.is_some_and(|g| core::ptr::eq(d.name, g)) && d.regs.overlaps(&span)
+            });
         clear.then_some(span)
     }
 

@@ -688,6 +688,18 @@ fn the_gic_gets_one_region_when_its_span_is_clear() {
         reg = <0x0 0xaf020000 0x0 0x1000>;
     };"#;
     assert_eq!(ok(&gic(fvp, timer)).gic_window(), None);
+    // A device of the same name as the GIC's node, elsewhere in the tree (another bus),
+    // in the gap: still another device, two regions.
+    let namesake = r#"bus {
+        #address-cells = <2>;
+        #size-cells = <2>;
+        ranges;
+        interrupt-controller@af000000 {
+            compatible = "arm,armv7-timer-mem";
+            reg = <0x0 0xaf020000 0x0 0x1000>;
+        };
+    };"#;
+    assert_eq!(ok(&gic(fvp, namesake)).gic_window(), None);
     // Reserved memory in the gap: two regions.
     let reserved = r#"reserved-memory {
         #address-cells = <2>;
