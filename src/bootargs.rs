@@ -89,24 +89,26 @@ pub fn parse(args: &str) -> Result<Options, BootArgsError<'_>> {
             continue;
         };
         let (key, value) = opt.split_once('=').unwrap_or((opt, ""));
-        match key {
-            "selftest" => {
+        // Byte-string patterns: compared inline, a byte at a time (string patterns call
+        // memcmp for each candidate of the same length).
+        match key.as_bytes() {
+            b"selftest" => {
                 o.selftest =
                     Some(SelfTest::from_name(value).ok_or(BootArgsError::UnknownSelfTest(value))?)
             }
-            "loglevel" => {
-                o.log_level = Some(match value {
-                    "error" => log::LevelFilter::Error,
-                    "warn" => log::LevelFilter::Warn,
-                    "info" => log::LevelFilter::Info,
-                    "debug" => log::LevelFilter::Debug,
-                    "trace" => log::LevelFilter::Trace,
+            b"loglevel" => {
+                o.log_level = Some(match value.as_bytes() {
+                    b"error" => log::LevelFilter::Error,
+                    b"warn" => log::LevelFilter::Warn,
+                    b"info" => log::LevelFilter::Info,
+                    b"debug" => log::LevelFilter::Debug,
+                    b"trace" => log::LevelFilter::Trace,
                     _ => return Err(BootArgsError::UnknownLogLevel(value)),
                 })
             }
-            "bench" if value == "mpu" => o.bench_mpu = true,
-            "bench" => return Err(BootArgsError::UnknownBench(value)),
-            "sched_slice_us" => {
+            b"bench" if value == "mpu" => o.bench_mpu = true,
+            b"bench" => return Err(BootArgsError::UnknownBench(value)),
+            b"sched_slice_us" => {
                 let us = value
                     .parse::<u32>()
                     .ok()
