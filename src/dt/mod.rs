@@ -298,14 +298,14 @@ impl<'a> BootInfo<'a> {
     /// The RAM rxen may map: every bank's whole pages minus the no-map reserved ranges
     /// (rounded out to whole pages), in order, each piece passed to `f`.
     pub fn mappable_ram(&self, mut f: impl FnMut(PhysRange)) {
-        let mut holes = [PhysRange::new(0, 0); MAX_RESERVED];
-        let mut n = 0;
+        // A `Bounded` list: its unused slots are not filled first.
+        let mut holes = Bounded::<PhysRange, MAX_RESERVED>::new();
         for r in self.reserved().iter().filter(|r| r.no_map) {
-            holes[n] = r.range.page_aligned();
-            n += 1;
+            // Cannot fail: there are at most MAX_RESERVED reserved ranges.
+            let _ = holes.push(r.range.page_aligned());
         }
         for ram in self.ram() {
-            subtract(ram, &holes[..n], &mut f);
+            subtract(ram, holes.as_slice(), &mut f);
         }
     }
 }
