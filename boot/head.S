@@ -124,12 +124,26 @@ _start:
 
     /*
      * Zero bss from __bss_zero_start: the boot stack (.bss.stack, first in bss) is
-     * left as it is, a stack needs no zeroing. 64 bytes a step (xen.ld checks the
-     * size is a multiple of 64); the loop also stops on an empty range.
+     * left as it is, a stack needs no zeroing. xen.ld makes the range whole 1 KiB
+     * blocks, 1 KiB aligned. With DC ZVA when DCZID_EL0 allows it (DZP clear) and
+     * its block is 64 bytes (BS = 4), 16 blocks a step; otherwise 64 bytes a step
+     * with STP. Both loops stop on an empty range. (The range is normal memory,
+     * mapped read-write with the MPU and caches on: DC ZVA may be used.)
      */
     adr_l   x1, __bss_zero_start
     adr_l   x2, __bss_end
-    b       7f
+    mrs     x3, dczid_el0
+    and     x3, x3, #0x1f
+    cmp     x3, #4
+    b.ne    7f
+    b       6f
+5:  .rept 16
+    dc      zva, x1
+    add     x1, x1, #64
+    .endr
+6:  cmp     x1, x2
+    b.lo    5b
+    b       8f
 2:  stp     xzr, xzr, [x1]
     stp     xzr, xzr, [x1, #16]
     stp     xzr, xzr, [x1, #32]
@@ -137,7 +151,7 @@ _start:
     add     x1, x1, #64
 7:  cmp     x1, x2
     b.lo    2b
-
+8:
     adr_l   x1, boot_stack_top
     mov     sp, x1
     mov     x29, #0

@@ -518,3 +518,37 @@ fn every_spi_is_disabled_inactive_group_1_level_sensitive_at_rxen_s_priority_aft
         assert_eq!(cfg & 2, 0, "SPI {intid} edge-triggered");
     }
 }
+
+/// The head zeroes bss from `__bss_zero_start` to `__bss_end` before any Rust code
+/// runs (Rust's statics start at zero), and leaves the boot stack below it alone:
+/// stopped at `start_xen`'s first instruction, the zeroed part reads as zero and the
+/// stack's lowest bytes still hold r82sim's RAM fill (0xa5).
+#[test]
+fn the_head_zeroes_bss_but_the_boot_stack_before_rust_runs() {
+    let to_rust = {
+        let mut m = loaded(Config::default(), DtbChoice::Blob(platform_dtb("")));
+        m.profile(&["start_xen".to_string()]).unwrap();
+        m.run();
+        m.profile_counts()[0].1.expect("start_xen is entered")
+    };
+    // The watchdog stops before the first block that would run past the limit: the
+    // block ending at `to_rust` runs, start_xen's first does not.
+    let mut m = Machine::new(Config {
+        max_insns: to_rust + 1,
+        ..Config::default()
+    })
+    .unwrap();
+    m.load_elf(&rxen(), DtbChoice::Blob(platform_dtb("")))
+        .unwrap();
+    let o = m.run();
+    assert_eq!(o.insns, to_rust, "stopped at start_xen's entry");
+    let s = |n: &str| m.symbol(n).unwrap_or_else(|| panic!("symbol {n}"));
+    assert_eq!(m.pc(), s("start_xen"));
+    let (zero_start, end) = (s("__bss_zero_start"), s("__bss_end"));
+    assert!(s("__bss_start") < zero_start && zero_start < end);
+    let zeroed = m.read_mem(zero_start, (end - zero_start) as usize).unwrap();
+    let left = zeroed.iter().position(|&b| b != 0);
+    assert_eq!(left.map(|i| zero_start + i as u64), None, "bss not zeroed");
+    // Nothing has run deep enough to reach the stack's bottom.
+    assert_eq!(m.read_mem(s("__bss_start"), 64).unwrap(), vec![0xa5; 64]);
+}
