@@ -331,8 +331,16 @@ impl MpuTable {
         Ok(())
     }
 
+    /// The lowest unused slot below `count`: the lowest clear bit of the bitmap, a
+    /// word at a time (the first unused slot of all, when it is below `count`).
     fn free_slot(&self) -> Option<u8> {
-        (0..self.count).find(|&i| !self.is_used(i))
+        let (w, free) = self
+            .used
+            .iter()
+            .enumerate()
+            .find_map(|(w, &bits)| (bits != u64::MAX).then_some((w, !bits)))?;
+        let i = w * 64 + free.trailing_zeros() as usize;
+        (i < self.count as usize).then_some(i as u8)
     }
 
     fn set(&mut self, index: u8, region: Region) {

@@ -67,6 +67,33 @@ fn map_reuses_freed_slot_first() {
     assert_eq!(m.map(r(8 * K4, 9 * K4), Attrs::RODATA), Ok(0));
 }
 
+/// A new region takes the lowest free slot, beyond the first 64 too, and none at or
+/// beyond the implemented count (MPUIR_EL2.REGION): 64, 70, 128 and 255 regions.
+#[test]
+fn map_takes_the_lowest_free_slot_below_the_implemented_count() {
+    for count in [64u8, 70, 128, 255] {
+        let mut m = mpu(count);
+        let page = |i: u64| r(i * K4, (i + 1) * K4);
+        for i in 0..count {
+            assert_eq!(m.map(page(i.into()), Attrs::DATA), Ok(i), "count {count}");
+        }
+        refused(
+            &mut m,
+            MpuError::Exhausted {
+                range: page(300),
+                count,
+            },
+            |m| m.map(page(300), Attrs::DATA).map(drop),
+        );
+        // Free two slots, the higher one first: the lower is taken first.
+        let (lo, hi) = (count / 2 - 1, count - 1);
+        m.unmap(page(hi.into())).unwrap();
+        m.unmap(page(lo.into())).unwrap();
+        assert_eq!(m.map(page(301), Attrs::DATA), Ok(lo), "count {count}");
+        assert_eq!(m.map(page(302), Attrs::DATA), Ok(hi), "count {count}");
+    }
+}
+
 #[test]
 fn classify_reports_not_found_exact_contained_and_partial() {
     let mut m = mpu(16);
