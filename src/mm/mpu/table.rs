@@ -7,6 +7,9 @@ use crate::mm::{PhysRange, PAGE_SIZE};
 
 /// PMSAv8-64 allows at most 255 EL2 regions (MPUIR_EL2.REGION is 8 bits).
 pub const MAX_REGIONS: usize = 255;
+/// Slots in the table's arrays: one per u8 index, so that an index (a u8, or a bit of
+/// the 256-bit slot bitmap) needs no bounds check. Slot 255 is never used.
+const SLOTS: usize = 256;
 /// A region's refcount counts the mappings beyond the first; it saturates here.
 pub const MAX_REFCOUNT: u8 = u8::MAX;
 
@@ -140,11 +143,11 @@ pub enum MpuError {
 /// The software mirror of the EL2 MPU.
 #[derive(Clone)]
 pub struct MpuTable {
-    regions: [Region; MAX_REGIONS],
+    regions: [Region; SLOTS],
     /// Bit `i` set: slot `i` holds a region (a domain's may be disabled just now).
     used: [u64; 4],
     /// The domain owning each slot; 0 is the hypervisor (domain IDs start at 1).
-    owner: [u16; MAX_REGIONS],
+    owner: [u16; SLOTS],
     /// Regions the hardware implements (MPUIR_EL2.REGION).
     count: u8,
     /// Implemented physical address bits.
@@ -155,9 +158,9 @@ impl MpuTable {
     /// An empty table for hardware with `count` regions and `pa_bits` address bits.
     pub const fn new(count: u8, pa_bits: u8) -> Self {
         Self {
-            regions: [Region::UNUSED; MAX_REGIONS],
+            regions: [Region::UNUSED; SLOTS],
             used: [0; 4],
-            owner: [0; MAX_REGIONS],
+            owner: [0; SLOTS],
             count,
             pa_bits,
         }
