@@ -19,17 +19,28 @@ pub fn dec(w: &mut impl Write, v: u64, width: usize) -> fmt::Result {
     Line::<40>::new().dec(v, width).write_to(w)
 }
 
-/// A line built in place, then written with one `write_str`. Holds UTF-8 only: it is
+/// A line built in place, then written with one `write_str`: `Line<N>` holds up to `N`
+/// bytes, and its methods are those of `Text` (the same layout with the length left
+/// out, so that they are compiled once for every `N`). Holds UTF-8 only: it is
 /// filled from `&str`s and ASCII digits. A piece that does not fit is cut at a
 /// character boundary and the line is marked full: `write_to` then ends the text
-/// with "...". 8-byte aligned: the console writes aligned words eight bytes at a time.
+/// with "...". The bytes start 8-byte aligned: the console writes aligned words eight
+/// bytes at a time.
+pub type Line<const N: usize> = LineOf<[MaybeUninit<u8>; N]>;
+
+/// The methods of every `Line`, whatever its length.
+pub type Text = LineOf<[MaybeUninit<u8>]>;
+
+/// The layout of a `Line` and of a `Text`.
 #[repr(C, align(8))]
-pub struct Line<const N: usize> {
-    /// Bytes `..len` are written; the rest is never read (not zeroed first: a dump
-    /// builds a line per row, and zeroing each cost more than filling it).
-    buf: [MaybeUninit<u8>; N],
+pub struct LineOf<B: ?Sized> {
     len: usize,
     full: bool,
+    /// Puts `buf` at offset 16, 8-byte aligned.
+    _pad: [u8; 7],
+    /// Bytes `..len` are written; the rest is never read (not zeroed first: a dump
+    /// builds a line per row, and zeroing each cost more than filling it).
+    buf: B,
 }
 
 impl<const N: usize> Default for Line<N> {
@@ -41,12 +52,28 @@ impl<const N: usize> Default for Line<N> {
 impl<const N: usize> Line<N> {
     pub const fn new() -> Self {
         Self {
-            buf: [MaybeUninit::uninit(); N],
             len: 0,
             full: false,
+            _pad: [0; 7],
+            buf: [MaybeUninit::uninit(); N],
         }
     }
+}
 
+impl<const N: usize> core::ops::Deref for Line<N> {
+    type Target = Text;
+    fn deref(&self) -> &Text {
+        self
+    }
+}
+
+impl<const N: usize> core::ops::DerefMut for Line<N> {
+    fn deref_mut(&mut self) -> &mut Text {
+        self
+    }
+}
+
+impl Text {
     /// Append `s`. Inlined: the pieces are mostly literals, whose copy then has a
     /// known length and needs no call to memcpy.
     #[inline(always)]
@@ -64,7 +91,7 @@ impl<const N: usize> Line<N> {
     /// The longest prefix of `s` that fits and ends on a character boundary.
     #[cold]
     fn push_cut(&mut self, s: &str) {
-        let room = N - self.len;
+        let room = self.buf.len() - self.len;
         let take = (0..=room.min(s.len()))
             .rev()
             .find(|&n| s.is_char_boundary(n))
@@ -137,6 +164,7 @@ impl<const N: usize> Line<N> {
     }
 
     /// Write the line to `w` in one `write_str` (and "..." after it when it was cut).
+    #[inline]
     pub fn write_to(&self, w: &mut impl Write) -> fmt::Result {
         w.write_str(self.as_str())?;
         if self.full {
@@ -146,7 +174,7 @@ impl<const N: usize> Line<N> {
     }
 }
 
-impl<const N: usize> Write for Line<N> {
+impl Write for Text {
     fn write_str(&mut self, s: &str) -> fmt::Result {
         self.push(s);
         Ok(())

@@ -62,21 +62,19 @@ impl<'a> ConsoleWriter<'a> {
         Self { slot, room: 0 }
     }
 
-    fn put_bytes(&mut self, s: &[u8]) {
-        // The UART is moved into a local for the loop: through a reference, its
-        // register pointer would be reloaded after every store.
-        let Some((mut uart, fifo)) = self.slot.take() else {
-            return;
-        };
-        put(&mut uart, fifo, &mut self.room, s);
-        *self.slot = Some((uart, fifo));
+    /// Always `Ok(())` (see `put`).
+    #[inline(always)]
+    fn put_bytes(&mut self, s: &[u8]) -> fmt::Result {
+        match self.slot {
+            Some((uart, fifo)) => put(uart, *fifo, &mut self.room, s),
+            None => Ok(()),
+        }
     }
 }
 
 impl Write for ConsoleWriter<'_> {
     fn write_str(&mut self, s: &str) -> fmt::Result {
-        self.put_bytes(s.as_bytes());
-        Ok(())
+        self.put_bytes(s.as_bytes())
     }
 }
 
@@ -213,7 +211,9 @@ impl Held {
     /// Print the held lines at `level` or more severe, and stop holding.
     fn release(&mut self, level: log::LevelFilter) {
         let mut console = CONSOLE.lock();
-        let mut w = ConsoleWriter::new(&mut console);
+        // Through `dyn`: the console's code is then not inlined here, where it runs for a
+        // few lines at most.
+        let w: &mut dyn Write = &mut ConsoleWriter::new(&mut console);
         let mut at = 0usize;
         loop {
             at = (at + 3).next_multiple_of(8) - 3;
@@ -231,11 +231,13 @@ impl Held {
             if deferred {
                 if let Some((level, f, values)) = self.deferred[text[0] as usize].take() {
                     let _ = w.write_str(tag(level));
-                    let _ = f(&mut w, values);
+                    let _ = f(w, values);
                     let _ = w.write_str("\n");
                 }
             } else {
-                w.put_bytes(text);
+                // SAFETY: `push` filled `text` from `&str`s alone (`HeldWriter`), so it
+                // is UTF-8.
+                let _ = w.write_str(unsafe { core::str::from_utf8_unchecked(text) });
             }
         }
         self.len = 0;
@@ -275,9 +277,9 @@ impl log::Log for Logger {
         // outer layer of formatting.
         let mut console = CONSOLE.lock();
         let mut w = ConsoleWriter::new(&mut console);
-        w.put_bytes(tag.as_bytes());
+        let _ = w.put_bytes(tag.as_bytes());
         let _ = w.write_fmt(*record.args());
-        w.put_bytes(b"\n");
+        let _ = w.put_bytes(b"\n");
     }
 
     fn flush(&self) {}

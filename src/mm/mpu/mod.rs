@@ -91,7 +91,8 @@ impl Attrs {
 
 impl Attrs {
     /// What `Display` prints ("RW XN Normal-WB"), appended to a line being built.
-    pub fn push_to<const N: usize>(&self, line: &mut crate::numfmt::Line<N>) {
+    #[inline(always)]
+    pub fn push_to(&self, line: &mut crate::numfmt::Text) {
         line.push(if self.read_only { "RO " } else { "RW " })
             .push(if self.exec_never { "XN " } else { "X  " })
             .push(self.mem.name());
