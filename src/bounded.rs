@@ -38,6 +38,19 @@ impl<T: Copy, const N: usize> Bounded<T, N> {
         }
     }
 
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Forget every item (the slots are not cleared: nothing reads past `len`).
+    pub fn clear(&mut self) {
+        self.len = 0;
+    }
+
     pub fn as_slice(&self) -> &[T] {
         let items = &self.items[..self.len];
         // SAFETY: slots `..len` were each written by `push` before `len` passed them,
@@ -76,5 +89,13 @@ mod tests {
         let copy = l;
         assert_eq!(copy, l);
         assert_eq!(std::format!("{l:?}"), "[10, 11, 12]");
+        assert_eq!((l.len(), l.is_empty()), (3, false));
+        l.clear();
+        assert_eq!(
+            (l.len(), l.is_empty(), l.as_slice()),
+            (0, true, &[] as &[u32])
+        );
+        l.push(7).unwrap();
+        assert_eq!(l.as_slice(), &[7]);
     }
 }

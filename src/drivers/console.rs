@@ -9,6 +9,7 @@ use arm_pl011_uart::{DataBits, LineConfig, PL011Registers, Parity, StopBits, Uar
 use safe_mmio::UniqueMmioPointer;
 use spin::mutex::SpinMutex;
 
+use crate::bounded::Bounded;
 use crate::platform::{UART_BAUD, UART_CLOCK_HZ};
 use crate::txfifo::{put, Tx};
 
@@ -121,8 +122,9 @@ struct Held {
     buf: [u8; HELD_BYTES],
     holding: bool,
     len: usize,
-    /// Deferred lines: the level of each, the function that writes it, its values.
-    deferred: [Option<(log::Level, DeferredFn, [u64; 4])>; MAX_DEFERRED],
+    /// Deferred lines, in the order logged: the level of each, the function that
+    /// writes it, its values.
+    deferred: Bounded<(log::Level, DeferredFn, [u64; 4]), MAX_DEFERRED>,
 }
 
 /// Deferred lines held at most (setup logs 3 before it reads the command line).
@@ -132,7 +134,7 @@ static HELD: SpinMutex<Held> = SpinMutex::new(Held {
     holding: false,
     len: 0,
     buf: [0; HELD_BYTES],
-    deferred: [None; MAX_DEFERRED],
+    deferred: Bounded::new(),
 });
 
 /// Marks a held entry as a deferred line (see `Held`).
@@ -191,9 +193,10 @@ impl Held {
 
     /// Keep one deferred line; false when it does not fit.
     fn push_deferred(&mut self, level: log::Level, f: DeferredFn, values: [u64; 4]) -> bool {
-        let Some(slot) = self.deferred.iter().position(Option::is_none) else {
+        let slot = self.deferred.len();
+        if slot == MAX_DEFERRED {
             return false;
-        };
+        }
         // Headers sit where `release` looks for them (3 bytes before an 8-byte
         // boundary), as `push` leaves them.
         let start = (self.len + 3).next_multiple_of(8) - 3;
@@ -203,7 +206,8 @@ impl Held {
         self.buf[start] = level as u8 | DEFERRED;
         self.buf[start + 1..start + 3].copy_from_slice(&1u16.to_le_bytes());
         self.buf[start + 3] = slot as u8;
-        self.deferred[slot] = Some((level, f, values));
+        // Cannot fail: `slot` is below MAX_DEFERRED.
+        let _ = self.deferred.push((level, f, values));
         self.len = start + 4;
         true
     }
@@ -229,7 +233,8 @@ impl Held {
                 continue;
             }
             if deferred {
-                if let Some((level, f, values)) = self.deferred[text[0] as usize].take() {
+                // Each index is held once, so each deferred line is written once.
+                if let Some(&(level, f, values)) = self.deferred.as_slice().get(text[0] as usize) {
                     let _ = w.write_str(tag(level));
                     let _ = f(w, values);
                     let _ = w.write_str("\n");
@@ -241,7 +246,7 @@ impl Held {
             }
         }
         self.len = 0;
-        self.deferred = [None; MAX_DEFERRED];
+        self.deferred.clear();
         self.holding = false;
     }
 }
