@@ -1245,10 +1245,6 @@ pub fn list_match_set<const N: usize>(v: &[u8], set: &StrSet<N>) -> u32 {
 #[inline(always)]
 fn list_pieces(v: &[u8], mut f: impl FnMut(&[u8])) {
     let mut start = 0;
-    let mut piece = |end: usize| {
-        f(&v[start..end]);
-        start = end + 1;
-    };
     // A property value in a validated tree starts 4-byte aligned (see `Tree`): its
     // NULs are found a word at a time (the others byte by byte).
     let words = if (v.as_ptr() as usize).is_multiple_of(4) {
@@ -1256,23 +1252,30 @@ fn list_pieces(v: &[u8], mut f: impl FnMut(&[u8])) {
     } else {
         0
     };
-    for i in 0..words {
+    let mut i = 0;
+    while i < words {
         // SAFETY: word i lies inside `v` (i < v.len() / 4) at a multiple of 4 from its
         // start, which was just checked to be 4-byte aligned in memory; any 4 bytes
         // are a valid u32, and `v` is borrowed immutably, so nothing writes them.
         let x = unsafe { v.as_ptr().add(4 * i).cast::<u32>().read() };
         let mut zero = zero_bytes(u32::from_le(x));
         while zero != 0 {
-            piece(4 * i + (zero.trailing_zeros() / 8) as usize);
+            let end = 4 * i + (zero.trailing_zeros() / 8) as usize;
+            f(v.get(start..end).unwrap_or(&[]));
+            start = end + 1;
             zero &= zero - 1;
         }
+        i += 1;
     }
-    for (j, &c) in v.iter().enumerate().skip(4 * words) {
-        if c == 0 {
-            piece(j);
+    let mut j = 4 * words;
+    while j < v.len() {
+        if v[j] == 0 {
+            f(v.get(start..j).unwrap_or(&[]));
+            start = j + 1;
         }
+        j += 1;
     }
-    piece(v.len());
+    f(v.get(start..).unwrap_or(&[]));
 }
 
 /// Bit 7 of each byte of `x` that is zero, and no other bit: exact for every byte
