@@ -601,7 +601,7 @@ struct Walk<'a, 'r, F> {
 
 impl<'a, F: NodeVisitor<'a>> Walk<'a, '_, F> {
     /// One node of `walk`, with the values of `PROPS`: whether to visit its subtree.
-    #[inline(never)]
+    #[inline(always)]
     fn node(
         &mut self,
         depth: usize,
