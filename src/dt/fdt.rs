@@ -1311,17 +1311,24 @@ pub fn status_ok(v: Option<&[u8]>) -> bool {
 }
 
 /// Read `cells` 32-bit cells at `v[*i..]` as one number, advancing `*i`.
+#[inline(always)]
 pub fn read_cells(v: &[u8], i: &mut usize, cells: u32) -> Option<u64> {
-    // One or two cells (every number rxen reads): no loop.
+    // One or two cells (every number rxen reads): inline, no loop.
     if cells == 1 || cells == 2 {
-        let mut x = be32(v, *i)? as u64;
+        let mut x = cell(v, *i)? as u64;
         *i += 4;
         if cells == 2 {
-            x = x << 32 | be32(v, *i)? as u64;
+            x = x << 32 | cell(v, *i)? as u64;
             *i += 4;
         }
         return Some(x);
     }
+    read_many_cells(v, i, cells)
+}
+
+/// `read_cells` for a count other than 1 or 2.
+#[inline(never)]
+fn read_many_cells(v: &[u8], i: &mut usize, cells: u32) -> Option<u64> {
     let mut x: u64 = 0;
     for _ in 0..cells {
         let c = be32(v, *i)?;
@@ -1329,4 +1336,19 @@ pub fn read_cells(v: &[u8], i: &mut usize, cells: u32) -> Option<u64> {
         *i += 4;
     }
     Some(x)
+}
+
+/// The big-endian 32-bit cell at `off` of `v`: one load when it lies 4-byte aligned in
+/// memory (a property value of a validated tree starts so, see `Tree`), else bytes.
+#[inline(always)]
+fn cell(v: &[u8], off: usize) -> Option<u32> {
+    let s = v.get(off..off.checked_add(4)?)?;
+    if (s.as_ptr() as usize).is_multiple_of(4) {
+        // SAFETY: `s` is 4 bytes long (just sliced) and starts 4-byte aligned in memory
+        // (just checked); any 4 bytes are a valid u32, and `v` is borrowed immutably,
+        // so nothing writes them.
+        Some(u32::from_be(unsafe { s.as_ptr().cast::<u32>().read() }))
+    } else {
+        Some(u32::from_be_bytes([s[0], s[1], s[2], s[3]]))
+    }
 }
