@@ -13,6 +13,8 @@ pub mod writer;
 use crate::bounded::Bounded;
 use crate::mm::range::subtract;
 use crate::mm::{PhysRange, PAGE_SIZE};
+use core::mem::MaybeUninit;
+use core::slice;
 use fdt::PropValues;
 pub use fdt::{Fdt, FdtError, Node, StringError};
 
@@ -562,14 +564,17 @@ fn walk<'a>(
     top: &mut TopNodes<'a>,
     f: &mut impl NodeVisitor<'a>,
 ) -> Result<(), DtError<'a>> {
-    let root = fdt.root();
-    // Not in `Walk`: filled where they live (building a `Walk` holding them copies
-    // them, a memcpy call).
-    let mut chain = [root; fdt::MAX_DEPTH + 1];
-    let mut cells = [(0, 0); fdt::MAX_DEPTH + 1];
+    // Not in `Walk`: they live here (building a `Walk` holding them copies them, a
+    // memcpy call). Only the entries the walk has reached are written (`filled`):
+    // filling all 33 of each up front costs more than the walk itself reads.
+    let mut chain = [const { MaybeUninit::<Node<'a>>::uninit() }; fdt::MAX_DEPTH + 1];
+    let mut cells = [const { MaybeUninit::<(u32, u32)>::uninit() }; fdt::MAX_DEPTH + 1];
+    chain[0].write(fdt.root());
+    cells[0].write((0, 0));
     let mut w = Walk {
         chain: &mut chain,
         cells: &mut cells,
+        filled: 1,
         top,
         console_want: None,
         depth1_seen: 0,
@@ -585,9 +590,12 @@ fn walk<'a>(
 /// What `walk` keeps from node to node.
 struct Walk<'a, 'r, F> {
     /// The ancestors of the node being read: the root first.
-    chain: &'r mut [Node<'a>; fdt::MAX_DEPTH + 1],
+    chain: &'r mut [MaybeUninit<Node<'a>>; fdt::MAX_DEPTH + 1],
     /// The cells each node of the chain sets for its children.
-    cells: &'r mut [(u32, u32); fdt::MAX_DEPTH + 1],
+    cells: &'r mut [MaybeUninit<(u32, u32)>; fdt::MAX_DEPTH + 1],
+    /// `chain[..filled]` and `cells[..filled]` are written (the root's at the start,
+    /// deeper ones as the walk first reaches their depth).
+    filled: usize,
     top: &'r mut TopNodes<'a>,
     /// The console's path, once /chosen (and /aliases, for an alias) are read: set
     /// only when they were the first children of the root, so that no earlier child
@@ -616,7 +624,7 @@ impl<'a, F: NodeVisitor<'a>> Walk<'a, '_, F> {
             let raw = raw_cells(ac, sc);
             self.top.root_cells = check_cells(&node, raw)?;
             self.top.root_status = status;
-            self.cells[0] = raw;
+            self.cells[0].write(raw);
             return Ok(true);
         }
         if depth == 1 {
@@ -677,24 +685,32 @@ impl<'a, F: NodeVisitor<'a>> Walk<'a, '_, F> {
                 });
             }
         }
-        if !fdt::status_ok(status) || depth > fdt::MAX_DEPTH {
+        // (`depth > filled` cannot happen: a node is visited only below one whose
+        // subtree was, which wrote its entry; checked, as the reads below rely on it.)
+        if !fdt::status_ok(status) || depth > fdt::MAX_DEPTH || depth > self.filled {
             return Ok(false);
         }
+        // SAFETY: `depth <= filled` (checked above), and `cells[..filled]` are written.
+        let parent_cells = unsafe { self.cells[depth - 1].assume_init() };
+        // SAFETY: `chain[..filled]` are written, and `depth <= filled` (checked above);
+        // `MaybeUninit<Node>` has the layout of `Node`.
+        let chain = unsafe { slice::from_raw_parts(self.chain.as_ptr().cast::<Node<'a>>(), depth) };
         let common = Common {
             name,
             device_type,
             compatible: compatible.unwrap_or(&[]),
             reg,
             interrupts,
-            parent_cells: self.cells[depth - 1],
+            parent_cells,
             under_reserved: depth > 1 && self.reserved_at_1,
         };
-        (self.f)(&self.chain[..depth], &node, &common)?;
+        (self.f)(chain, &node, &common)?;
         if depth == 1 {
             self.reserved_at_1 = fdt::bytes_eq(name.as_bytes(), b"reserved-memory");
         }
-        self.chain[depth] = node;
-        self.cells[depth] = raw_cells(ac, sc);
+        self.chain[depth].write(node);
+        self.cells[depth].write(raw_cells(ac, sc));
+        self.filled = self.filled.max(depth + 1);
         Ok(true)
     }
 }
