@@ -1013,9 +1013,7 @@ impl<'a> Node<'a> {
 
     /// A string property (the first string of a string list).
     pub fn prop_str(&self, name: &str) -> Option<&'a str> {
-        let v = self.prop(name)?;
-        // The bytes up to the first NUL, which must be there, as one string.
-        one_string(v.get(..=first_nul(v)?)?).ok()
+        first_string(self.prop(name)?)
     }
 
     /// Whether a string-list property (`compatible`) contains `s`.
@@ -1140,29 +1138,57 @@ fn nul_and_ascii(b: &[u8]) -> (bool, bool) {
     (zeros != 0, high & 0x8080_8080 == 0)
 }
 
-/// The offset of the first NUL in `v`: a word at a time when `v` starts 4-byte aligned
-/// in memory (a property value of a validated tree does, see `Tree`), byte by byte
-/// otherwise and for the tail.
-fn first_nul(v: &[u8]) -> Option<usize> {
+/// The bytes of `v` before its first NUL (which must be there), when they are UTF-8:
+/// the first string of a string list. One pass finds the NUL and whether the bytes
+/// before it are ASCII, a word at a time when `v` starts 4-byte aligned in memory (a
+/// property value of a validated tree does, see `Tree`), byte by byte otherwise and
+/// for the tail; only a string with other bytes is checked as UTF-8.
+fn first_string(v: &[u8]) -> Option<&str> {
     let words = if (v.as_ptr() as usize).is_multiple_of(4) {
         v.len() / 4
     } else {
         0
     };
+    // The high bits of the bytes before the NUL.
+    let mut high = 0u32;
+    let mut nul = None;
     for i in 0..words {
         // SAFETY: word i lies inside `v` (i < v.len() / 4) at a multiple of 4 from its
         // start, which was just checked to be 4-byte aligned in memory; any 4 bytes
         // are a valid u32, and `v` is borrowed immutably, so nothing writes them.
-        let x = unsafe { v.as_ptr().add(4 * i).cast::<u32>().read() };
-        let zero = zero_bytes(u32::from_le(x));
+        let x = u32::from_le(unsafe { v.as_ptr().add(4 * i).cast::<u32>().read() });
+        let zero = zero_bytes(x);
         if zero != 0 {
-            return Some(4 * i + (zero.trailing_zeros() / 8) as usize);
+            // `zero_bytes` is exact: its lowest bit marks the first zero byte, and
+            // the bits below it are those of the bytes before it.
+            high |= x & ((zero & zero.wrapping_neg()) - 1);
+            nul = Some(4 * i + (zero.trailing_zeros() / 8) as usize);
+            break;
         }
+        high |= x;
     }
-    v[4 * words..]
-        .iter()
-        .position(|&c| c == 0)
-        .map(|n| 4 * words + n)
+    let nul = match nul {
+        Some(n) => n,
+        None => {
+            let mut j = 4 * words;
+            loop {
+                let c = *v.get(j)?;
+                if c == 0 {
+                    break j;
+                }
+                high |= c as u32;
+                j += 1;
+            }
+        }
+    };
+    let body = v.get(..nul)?;
+    if high & 0x8080_8080 == 0 {
+        // SAFETY: every byte of `body` is below 0x80 (their high bits are all in
+        // `high`, just checked), and ASCII is valid UTF-8.
+        Some(unsafe { str::from_utf8_unchecked(body) })
+    } else {
+        str::from_utf8(body).ok()
+    }
 }
 
 /// Whether a string-list value (`compatible`) contains `s`.

@@ -1026,7 +1026,11 @@ fn console_path<'a>(
     let Some(stdout) = stdout.filter(|s| !s.is_empty()) else {
         return Ok(None);
     };
-    let path = stdout.split(':').next().unwrap_or(stdout);
+    // What `stdout.split(':').next()` gives, without the splitter's machinery.
+    let path = match stdout.bytes().position(|c| c == b':') {
+        Some(i) => stdout.get(..i).unwrap_or(stdout),
+        None => stdout,
+    };
     // An alias first, then an absolute path.
     let full = if path.starts_with('/') {
         path
