@@ -885,8 +885,9 @@ fn read_boot_info<'a>(
         }
     }
 
-    let chosen = top.chosen.ok_or(DtError::NoStaticHeap)?;
-    read_cmdline(&chosen, info)?;
+    // By reference: a copy of `Chosen` is a memcpy call.
+    let chosen = top.chosen.as_ref().ok_or(DtError::NoStaticHeap)?;
+    read_cmdline(chosen, info)?;
 
     // The static heap: one or more banks, each in RAM and clear of everything else.
     let heap_prop = chosen.static_heap.ok_or(DtError::NoStaticHeap)?;
@@ -919,7 +920,7 @@ fn read_boot_info<'a>(
     check_reserved(info, "image", image, false)?;
     check_reserved(info, "device tree", dtb, true)?;
 
-    read_console(fdt, &chosen, &top, info)?;
+    read_console(fdt, chosen, &top, info)?;
 
     for d in info.devices() {
         if let Some(b) = info.banks().iter().find(|b| b.reg.overlaps(&d.regs)) {
