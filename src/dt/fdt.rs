@@ -1191,9 +1191,12 @@ fn first_string(v: &[u8]) -> Option<&str> {
     }
 }
 
-/// Whether a string-list value (`compatible`) contains `s`.
+/// Whether a string-list value (`compatible`) contains `s`: `list_match(v, &[s])`,
+/// with only the pieces of `s`'s length compared.
 pub fn list_has(v: &[u8], s: &str) -> bool {
-    list_match(v, &[s]) != 0
+    let mut has = false;
+    list_pieces(v, |p| has |= p.len() == s.len() && bytes_eq(p, s.as_bytes()));
+    has
 }
 
 /// Whether a string-list value contains any of `wanted`: one pass over the value.
