@@ -356,18 +356,43 @@ fn reg_pairs<'a>(
     value: &'a [u8],
     (ac, sc): (u32, u32),
     node: &'a str,
-) -> Result<impl Iterator<Item = (u64, u64)> + 'a, DtError<'a>> {
+) -> Result<RegPairs<'a>, DtError<'a>> {
     let pair = 4 * (ac + sc) as usize;
     if value.is_empty() || !value.len().is_multiple_of(pair) {
         return Err(DtError::BadReg { node });
     }
-    Ok(value.chunks_exact(pair).map(move |c| {
+    Ok(RegPairs {
+        value,
+        off: 0,
+        pair,
+        ac,
+        sc,
+    })
+}
+
+/// The pairs of `reg_pairs`: what `value.chunks_exact(pair)` gives, each read as
+/// (address, size). Its own iterator, so that each caller's loop has it inline.
+struct RegPairs<'a> {
+    value: &'a [u8],
+    off: usize,
+    pair: usize,
+    ac: u32,
+    sc: u32,
+}
+
+impl Iterator for RegPairs<'_> {
+    type Item = (u64, u64);
+
+    #[inline(always)]
+    fn next(&mut self) -> Option<(u64, u64)> {
+        let c = self.value.get(self.off..)?.get(..self.pair)?;
+        self.off += self.pair;
         let mut i = 0;
         // Cannot fail: the chunk holds exactly ac + sc cells of 1 or 2 each.
-        let a = fdt::read_cells(c, &mut i, ac).unwrap_or(0);
-        let s = fdt::read_cells(c, &mut i, sc).unwrap_or(0);
-        (a, s)
-    }))
+        let a = fdt::read_cells(c, &mut i, self.ac).unwrap_or(0);
+        let s = fdt::read_cells(c, &mut i, self.sc).unwrap_or(0);
+        Some((a, s))
+    }
 }
 
 /// Translate `(addr, size)`, in the address space of `chain`'s last node (the parent
