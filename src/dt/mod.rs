@@ -663,25 +663,32 @@ impl<'a, F: NodeVisitor<'a>> Walk<'a, '_, F> {
                     });
                 }
             }
-            // (`component_is`: the name, or the name and a unit address.)
-            if self.top.chosen.is_none() && fdt::component_is(name, "chosen") {
-                let [xen_bootargs, dom0_bootargs, bootargs, stdout_path, linux_stdout_path, static_heap] =
-                    [v[7], v[8], v[9], v[10], v[11], v[12]];
-                self.top.chosen = Some(Chosen {
-                    node,
-                    xen_bootargs,
-                    dom0_bootargs,
-                    bootargs,
-                    stdout_path,
-                    linux_stdout_path,
-                    static_heap,
-                });
-            }
-            if self.top.aliases.is_none() && fdt::component_is(name, "aliases") {
-                self.top.aliases = Some(node);
-            }
-            if self.top.reserved_memory.is_none() && fdt::component_is(name, "reserved-memory") {
-                self.top.reserved_memory = Some(node);
+            // (`component_is`: the name, or the name and a unit address.) The three
+            // names start with different letters: only one can match.
+            match name.as_bytes().first() {
+                Some(b'c') if self.top.chosen.is_none() && fdt::component_is(name, "chosen") => {
+                    let [xen_bootargs, dom0_bootargs, bootargs, stdout_path, linux_stdout_path, static_heap] =
+                        [v[7], v[8], v[9], v[10], v[11], v[12]];
+                    self.top.chosen = Some(Chosen {
+                        node,
+                        xen_bootargs,
+                        dom0_bootargs,
+                        bootargs,
+                        stdout_path,
+                        linux_stdout_path,
+                        static_heap,
+                    });
+                }
+                Some(b'a') if self.top.aliases.is_none() && fdt::component_is(name, "aliases") => {
+                    self.top.aliases = Some(node);
+                }
+                Some(b'r')
+                    if self.top.reserved_memory.is_none()
+                        && fdt::component_is(name, "reserved-memory") =>
+                {
+                    self.top.reserved_memory = Some(node);
+                }
+                _ => {}
             }
             self.depth1_seen += 1;
             let early = self.depth1_seen
