@@ -1331,6 +1331,36 @@ pub const fn bytes_eq(a: &[u8], b: &[u8]) -> bool {
     true
 }
 
+/// `a == b` for property values: a word at a time when both start 4-byte aligned in
+/// memory (values of a validated tree do, see `Tree`), byte by byte otherwise and for
+/// the tail.
+pub fn values_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let words = if (a.as_ptr() as usize | b.as_ptr() as usize).is_multiple_of(4) {
+        a.len() / 4
+    } else {
+        0
+    };
+    for i in 0..words {
+        // SAFETY: word i lies inside `a` and `b` (same length, i < len / 4) at a
+        // multiple of 4 from their starts, both just checked to be 4-byte aligned in
+        // memory; any 4 bytes are a valid u32, and both are borrowed immutably, so
+        // nothing writes them.
+        let (x, y) = unsafe {
+            (
+                a.as_ptr().add(4 * i).cast::<u32>().read(),
+                b.as_ptr().add(4 * i).cast::<u32>().read(),
+            )
+        };
+        if x != y {
+            return false;
+        }
+    }
+    bytes_eq(&a[4 * words..], &b[4 * words..])
+}
+
 /// Whether a `status` value (or its absence) makes a node available.
 pub fn status_ok(v: Option<&[u8]>) -> bool {
     match v {

@@ -823,6 +823,8 @@ fn read_boot_info<'a>(
 
     // Memory banks and the devices rxen reads, anywhere in the tree.
     let mut top = TopNodes::default();
+    // The last `compatible` the walk matched against `COMPATIBLES`, and its bits.
+    let mut last_compatible: (&[u8], u32) = (&[], 0);
     walk(fdt, &mut top, &mut |chain, _, common| {
         let (name, reg, cells) = (common.name, common.reg, common.parent_cells);
         // What `prop_str("device_type") == Some("memory")` reads, without a copy.
@@ -855,7 +857,15 @@ fn read_boot_info<'a>(
             })?;
             return Ok(());
         }
-        let found = fdt::list_match_set(common.compatible, &COMPATIBLES);
+        // Sibling devices often share a compatible (UARTs, CPUs): the last one's
+        // match is kept, and a value equal to it is not scanned again.
+        let found = if fdt::values_eq(common.compatible, last_compatible.0) {
+            last_compatible.1
+        } else {
+            let found = fdt::list_match_set(common.compatible, &COMPATIBLES);
+            last_compatible = (common.compatible, found);
+            found
+        };
         if found & DEVICES != 0 {
             let gic_v3 = found & GIC_V3 != 0;
             let mut k = 0;
