@@ -964,11 +964,28 @@ impl<'a> Node<'a> {
         }
     }
 
+    /// The offset of the token after this node's BEGIN_NODE (`token(off)`'s next).
+    /// The name's length is known (its bytes hold no NUL: `Node::at` takes a token's
+    /// name, up to its first NUL; the root's is empty), so the NUL is looked for only
+    /// where it must be; a node whose token is not a BEGIN_NODE with a NUL there (a
+    /// root at offset 0 that is not a node) is decoded with `token`.
+    fn body(&self, tree: &Tree<'a>) -> Option<usize> {
+        let off = self.off as usize;
+        let nul = off + 4 + self.name_len as usize;
+        if tree.word(off / 4).map(u32::from_be) == Some(BEGIN_NODE)
+            && tree.structs.get(nul) == Some(&0)
+        {
+            Some(align4(nul + 1))
+        } else {
+            tree.token(off).map(|(_, n)| n)
+        }
+    }
+
     /// The (name offset, value) of each property of this node, in order.
     fn raw_props(&self) -> impl Iterator<Item = (u32, &'a [u8])> + 'a {
         let tree = self.tree();
         // Skip this node's BEGIN_NODE token.
-        let mut off = tree.token(self.off as usize).map(|(_, n)| n);
+        let mut off = self.body(&tree);
         core::iter::from_fn(move || loop {
             let (tok, next) = tree.token(off?)?;
             off = Some(next);
@@ -989,9 +1006,17 @@ impl<'a> Node<'a> {
 
     pub fn prop(&self, name: &str) -> Option<&'a [u8]> {
         let tree = self.tree();
-        self.raw_props()
-            .find(|&(nameoff, _)| tree.prop_is(nameoff, name))
-            .map(|(_, v)| v)
+        let mut off = self.body(&tree)?;
+        loop {
+            let (tok, next) = tree.token(off)?;
+            match tok {
+                Token::Prop { nameoff, value } if tree.prop_is(nameoff, name) => {
+                    return Some(value)
+                }
+                Token::Prop { .. } | Token::Nop => off = next,
+                _ => return None,
+            }
+        }
     }
 
     /// Several properties in one pass over the node: `out[i]` is the value of
@@ -1050,7 +1075,7 @@ impl<'a> Node<'a> {
     /// subtree is passed over with `skip_node`, which reads no names of properties.
     fn named_children(&self) -> impl Iterator<Item = (Node<'a>, &'a [u8])> + 'a {
         let (blob, tree) = (self.blob, self.tree());
-        let mut off = tree.token(self.off as usize).map(|(_, n)| n);
+        let mut off = self.body(&tree);
         core::iter::from_fn(move || loop {
             let here = off?;
             let (tok, next) = tree.token(here)?;
