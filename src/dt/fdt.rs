@@ -1422,6 +1422,12 @@ fn read_many_cells(v: &[u8], i: &mut usize, cells: u32) -> Option<u64> {
     Some(x)
 }
 
+/// The first 32-bit cell of `v` (see `cell`).
+#[inline(always)]
+pub(super) fn one_cell(v: &[u8]) -> Option<u32> {
+    cell(v, 0)
+}
+
 /// The big-endian 32-bit cell at `off` of `v`: one load when it lies 4-byte aligned in
 /// memory (a property value of a validated tree starts so, see `Tree`), else bytes.
 #[inline(always)]

@@ -320,11 +320,9 @@ fn cells<'a>(node: &Node<'a>) -> Result<(u32, u32), DtError<'a>> {
 
 /// #address-cells and #size-cells as a node sets them (2 and 1 when absent or not one
 /// cell), not yet checked.
+#[inline(always)]
 fn raw_cells(address: Option<&[u8]>, size: Option<&[u8]>) -> (u32, u32) {
-    let u32_of = |v: Option<&[u8]>| match v {
-        Some(&[a, b, c, d]) => Some(u32::from_be_bytes([a, b, c, d])),
-        _ => None,
-    };
+    let u32_of = |v: Option<&[u8]>| v.filter(|v| v.len() == 4).and_then(fdt::one_cell);
     (u32_of(address).unwrap_or(2), u32_of(size).unwrap_or(1))
 }
 
