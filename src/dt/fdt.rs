@@ -1220,7 +1220,9 @@ fn first_string(v: &[u8]) -> Option<&str> {
 /// with only the pieces of `s`'s length compared.
 pub fn list_has(v: &[u8], s: &str) -> bool {
     let mut has = false;
-    list_pieces(v, |p| has |= p.len() == s.len() && bytes_eq(p, s.as_bytes()));
+    list_pieces(v, |p| {
+        has |= p.len() == s.len() && bytes_eq(p, s.as_bytes())
+    });
     has
 }
 

@@ -545,6 +545,11 @@ struct TopNodes<'a> {
     console: Option<ConsoleNode<'a>>,
     /// The root's `status`, as `Node::prop` reads it.
     root_status: Option<&'a [u8]>,
+    /// What `read_cmdline` reads of /chosen's children, when `walk` saw them all
+    /// (/chosen is available): whether one is a `multiboot,kernel` with a non-empty
+    /// `bootargs`, or the first such `bootargs` that is not one string (the child's
+    /// name as errors give it, and why). None: not seen, `read_cmdline` lists them.
+    kernel_args: Option<Result<bool, (&'a str, StringError)>>,
 }
 
 /// The console node as `walk` found it, with its absolute path and the properties
@@ -602,6 +607,7 @@ fn walk<'a>(
         console_want: None,
         depth1_seen: 0,
         reserved_at_1: false,
+        in_chosen: false,
         f,
     };
     fdt.visit(&PROPS, &mut |depth, node, name, v| {
@@ -627,6 +633,8 @@ struct Walk<'a, 'r, F> {
     depth1_seen: usize,
     /// Whether `chain[1]` is named `reserved-memory`.
     reserved_at_1: bool,
+    /// Whether `chain[1]` is /chosen (`top.chosen`).
+    in_chosen: bool,
     f: &'r mut F,
 }
 
@@ -663,8 +671,10 @@ impl<'a, F: NodeVisitor<'a>> Walk<'a, '_, F> {
             }
             // (`component_is`: the name, or the name and a unit address.) The three
             // names start with different letters: only one can match.
+            self.in_chosen = false;
             match name.as_bytes().first() {
                 Some(b'c') if self.top.chosen.is_none() && fdt::component_is(name, "chosen") => {
+                    self.in_chosen = true;
                     let [xen_bootargs, dom0_bootargs, bootargs, stdout_path, linux_stdout_path, static_heap] =
                         [v[7], v[8], v[9], v[10], v[11], v[12]];
                     self.top.chosen = Some(Chosen {
@@ -715,6 +725,20 @@ impl<'a, F: NodeVisitor<'a>> Walk<'a, '_, F> {
                 });
             }
         }
+        if depth == 2 && self.in_chosen {
+            // A child of /chosen, read as `read_cmdline` reads each (see there).
+            if let Some(Ok(has)) = &mut self.top.kernel_args {
+                if compatible.is_some_and(|c| fdt::list_has(c, "multiboot,kernel")) {
+                    // (v[9]: `bootargs`.)
+                    match v[9].map(fdt::one_string).transpose() {
+                        Ok(a) => *has |= a.is_some_and(|a| !a.is_empty()),
+                        Err(why) => {
+                            self.top.kernel_args = Some(Err((display_name(&node), why)));
+                        }
+                    }
+                }
+            }
+        }
         // (`depth > filled` cannot happen: a node is visited only below one whose
         // subtree was, which wrote its entry; checked, as the reads below rely on it.)
         if !fdt::status_ok(status) || depth > fdt::MAX_DEPTH || depth > self.filled {
@@ -737,6 +761,10 @@ impl<'a, F: NodeVisitor<'a>> Walk<'a, '_, F> {
         (self.f)(chain, &node, &common)?;
         if depth == 1 {
             self.reserved_at_1 = fdt::bytes_eq(name.as_bytes(), b"reserved-memory");
+            // /chosen is available: the walk sees each of its children.
+            if self.in_chosen {
+                self.top.kernel_args = Some(Ok(false));
+            }
         }
         self.chain[depth].write(node);
         self.cells[depth].write(raw_cells(ac, sc));
@@ -927,7 +955,7 @@ fn read_boot_info<'a>(
 
     // By reference: a copy of `Chosen` is a memcpy call.
     let chosen = top.chosen.as_ref().ok_or(DtError::NoStaticHeap)?;
-    read_cmdline(chosen, info)?;
+    read_cmdline(chosen, top.kernel_args, info)?;
 
     // The static heap: one or more banks, each in RAM and clear of everything else.
     let heap_prop = chosen.static_heap.ok_or(DtError::NoStaticHeap)?;
@@ -1027,16 +1055,34 @@ fn check_reserved<'a>(
 /// only when dom0 has its own command line elsewhere (`xen,dom0-bootargs`, or a
 /// `multiboot,kernel` module under /chosen with a `bootargs`); otherwise `bootargs` is
 /// dom0's. Every one of these that is present must be one NUL-terminated UTF-8 string.
-fn read_cmdline<'a>(chosen: &Chosen<'a>, info: &mut BootInfo<'a>) -> Result<(), DtError<'a>> {
+/// `kernel_args`: what `walk` read of /chosen's children (see `TopNodes`), if it did.
+fn read_cmdline<'a>(
+    chosen: &Chosen<'a>,
+    kernel_args: Option<Result<bool, (&'a str, StringError)>>,
+    info: &mut BootInfo<'a>,
+) -> Result<(), DtError<'a>> {
     let xen = chosen.string("xen,xen-bootargs", chosen.xen_bootargs)?;
     let dom0 = chosen.string("xen,dom0-bootargs", chosen.dom0_bootargs)?;
     let plain = chosen.string("bootargs", chosen.bootargs)?;
-    let mut kernel_has_args = false;
-    for m in chosen.node.children() {
-        if m.has_str("compatible", "multiboot,kernel") {
-            kernel_has_args |= string_prop(&m, "bootargs")?.is_some_and(|a| !a.is_empty());
+    let kernel_has_args = match kernel_args {
+        Some(Ok(has)) => has,
+        Some(Err((node, why))) => {
+            return Err(DtError::BadString {
+                node,
+                prop: "bootargs",
+                why,
+            })
         }
-    }
+        None => {
+            let mut has = false;
+            for m in chosen.node.children() {
+                if m.has_str("compatible", "multiboot,kernel") {
+                    has |= string_prop(&m, "bootargs")?.is_some_and(|a| !a.is_empty());
+                }
+            }
+            has
+        }
+    };
     (info.bootargs, info.bootargs_from, info.dom0_bootargs) = match (xen, plain) {
         (Some(x), _) => (
             x,
