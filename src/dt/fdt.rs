@@ -1444,3 +1444,42 @@ fn cell(v: &[u8], off: usize) -> Option<u32> {
         Some(u32::from_be_bytes([s[0], s[1], s[2], s[3]]))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `first_string` is the bytes before the first NUL, when there is one and they
+    /// are UTF-8, whether the value starts 4-byte aligned (read a word at a time) or
+    /// not, and wherever the NUL falls in a word.
+    #[test]
+    fn first_string_is_the_utf8_before_the_first_nul_at_every_alignment() {
+        #[repr(C, align(8))]
+        struct Buf([u8; 40]);
+        let cases: [&[u8]; 11] = [
+            b"",
+            b"\0",
+            b"abc",
+            b"abc\0",
+            b"abcd\0",
+            b"/uart@9c090000\0",
+            b"a\0\xff",
+            b"ab\xffc\0",
+            "caf\u{e9}\0".as_bytes(),
+            b"abcdefg\xc3\0",
+            b"abcdefgh\x80bc\0de\0",
+        ];
+        for v in cases {
+            let want = v
+                .iter()
+                .position(|&c| c == 0)
+                .and_then(|n| str::from_utf8(&v[..n]).ok());
+            for shift in 0..4 {
+                let mut buf = Buf([0xaa; 40]);
+                buf.0[shift..shift + v.len()].copy_from_slice(v);
+                let got = first_string(&buf.0[shift..shift + v.len()]);
+                assert_eq!(got, want, "{v:?} at offset {shift}");
+            }
+        }
+    }
+}

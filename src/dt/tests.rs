@@ -433,3 +433,125 @@ fn one_string_rules_hold_at_every_alignment() {
         }
     }
 }
+
+/// A node's properties and children start after its BEGIN_NODE token and name, found
+/// from the name's length; the root (at offset 0, its name taken as empty) is read
+/// where its token's name really ends, whatever that name is.
+#[test]
+fn a_root_with_a_name_still_has_its_properties_and_children() {
+    let blob = Tree::default().build();
+    let off_struct = u32::from_be_bytes(blob[8..12].try_into().unwrap()) as usize;
+    let mut named = blob.clone();
+    // BEGIN_NODE "" and its padding become BEGIN_NODE "abc".
+    named[off_struct + 4..off_struct + 8].copy_from_slice(b"abc\0");
+    for b in [&blob, &named] {
+        let fdt = Fdt::new(b).unwrap();
+        let root = fdt.root();
+        assert_eq!(root.prop("#address-cells"), Some(&[0, 0, 0, 2][..]));
+        assert_eq!(root.prop_u32("#size-cells"), Some(2));
+        let names: Vec<_> = root.children().map(|c| c.name()).collect();
+        assert_eq!(
+            names,
+            ["aliases", "chosen", "memory@0", "uart@9c090000"],
+            "{:?}",
+            names
+        );
+        let uart = root.child("uart@9c090000").unwrap();
+        assert!(uart.has_str("compatible", "arm,pl011"));
+        assert!(uart.prop("status").is_none());
+    }
+}
+
+/// `list_has` finds `s` among the pieces `split` at NULs gives (an unterminated tail
+/// is a piece, and so is the empty piece after a final NUL), at every alignment.
+#[test]
+fn list_has_is_membership_in_the_nul_separated_pieces() {
+    #[repr(C, align(8))]
+    struct Buf([u8; 48]);
+    let values: [&[u8]; 9] = [
+        b"",
+        b"arm,pl011\0arm,primecell\0",
+        b"arm,primecell\0arm,pl011\0",
+        b"arm,pl011",
+        b"arm,pl0111\0",
+        b"xarm,pl011\0",
+        b"a\0\0arm,pl011",
+        b"arm,pl01\0arm,pl011x\0",
+        b"multiboot,kernel\0multiboot,module\0",
+    ];
+    let wanted = ["arm,pl011", "arm,primecell", "", "multiboot,kernel", "a"];
+    for v in values {
+        for s in wanted {
+            let want = v.split(|&c| c == 0).any(|p| p == s.as_bytes());
+            for shift in 0..4 {
+                let mut buf = Buf([0xaa; 48]);
+                buf.0[shift..shift + v.len()].copy_from_slice(v);
+                let got = fdt::list_has(&buf.0[shift..shift + v.len()], s);
+                assert_eq!(got, want, "{s:?} in {v:?} at offset {shift}");
+            }
+        }
+    }
+}
+
+/// `values_eq` is `==` whether the values start 4-byte aligned (compared a word at a
+/// time) or not.
+#[test]
+fn values_eq_is_byte_equality_at_every_alignment() {
+    #[repr(C, align(8))]
+    struct Buf([u8; 40]);
+    let values: [&[u8]; 6] = [
+        b"",
+        b"a",
+        b"arm,pl011\0arm,primecell\0",
+        b"arm,pl011\0arm,primecelm\0",
+        b"brm,pl011\0arm,primecell\0",
+        b"arm,pl011\0arm,primecell",
+    ];
+    for a in values {
+        for b in values {
+            for (sa, sb) in [(0, 0), (0, 4), (1, 1), (2, 3), (4, 0)] {
+                let (mut x, mut y) = (Buf([0x55; 40]), Buf([0x55; 40]));
+                x.0[sa..sa + a.len()].copy_from_slice(a);
+                y.0[sb..sb + b.len()].copy_from_slice(b);
+                let got = fdt::values_eq(&x.0[sa..sa + a.len()], &y.0[sb..sb + b.len()]);
+                assert_eq!(got, a == b, "{a:?} {b:?} at {sa}, {sb}");
+            }
+        }
+    }
+}
+
+/// `read_cells` reads 1 or 2 big-endian cells as one number wherever they lie (and
+/// other counts in the loop), None when they run past the value.
+#[test]
+fn read_cells_reads_big_endian_cells_at_every_alignment() {
+    #[repr(C, align(8))]
+    struct Buf([u8; 24]);
+    let cells = [0x0000_0001u32, 0x2345_6789, 0xabcd_ef01, 0x0000_0000];
+    let bytes: Vec<u8> = cells.iter().flat_map(|c| c.to_be_bytes()).collect();
+    for shift in 0..4 {
+        let mut buf = Buf([0; 24]);
+        buf.0[shift..shift + 16].copy_from_slice(&bytes);
+        let v = &buf.0[shift..shift + 16];
+        let mut i = 0;
+        assert_eq!(fdt::read_cells(v, &mut i, 1), Some(1));
+        assert_eq!(fdt::read_cells(v, &mut i, 2), Some(0x2345_6789_abcd_ef01));
+        assert_eq!(i, 12);
+        assert_eq!(fdt::read_cells(v, &mut 12, 2), None, "runs past the end");
+        assert_eq!(fdt::read_cells(v, &mut i, 1), Some(0));
+        assert_eq!(fdt::read_cells(v, &mut i, 1), None);
+        let mut i = 12;
+        assert_eq!(fdt::read_cells(v, &mut i, 0), Some(0));
+        let mut i = 8;
+        assert_eq!(
+            fdt::read_cells(&v[..16], &mut i, 3),
+            None,
+            "runs past the end"
+        );
+    }
+    let mut three = [0u8; 12];
+    three[4..].copy_from_slice(&0x0102_0304_0506_0708u64.to_be_bytes());
+    assert_eq!(
+        fdt::read_cells(&three, &mut 0, 3),
+        Some(0x0102_0304_0506_0708)
+    );
+}

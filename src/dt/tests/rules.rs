@@ -791,3 +791,152 @@ fn property_names_are_found_at_every_offset_of_the_strings_block_and_at_its_end(
         assert_eq!(names, ["/uart@9c090000"], "pad {k}");
     }
 }
+
+/// Xen's rule on a `multiboot,kernel` module under /chosen (booting.txt): one with a
+/// non-empty `bootargs` makes `bootargs` the hypervisor's. Every child of /chosen
+/// counts, available or not; a grandchild or a child of a second /chosen does not; a
+/// malformed `bootargs` of such a module is an error naming the module, found after
+/// those of /chosen's own command lines.
+#[test]
+fn kernel_modules_under_chosen_decide_whose_bootargs_is_whose() {
+    let module = |status: &str, args: &str| {
+        format!(
+            r#"module@20000000 {{
+            compatible = "multiboot,kernel", "multiboot,module";
+            reg = <0x0 0x20000000 0x0 0x100000>;
+            {status} {args}
+        }};"#
+        )
+    };
+    let cmd = |chosen: &str| {
+        let i = ok(&board(
+            &format!("bootargs = \"rxen.loglevel=warn\"; #address-cells = <2>; #size-cells = <2>; {chosen}"),
+            "",
+        ));
+        (i.bootargs_from, i.dom0_bootargs)
+    };
+    let xen = (CmdlineFrom::Bootargs, None);
+    let dom0 = (CmdlineFrom::Nothing, Some("rxen.loglevel=warn"));
+    assert_eq!(cmd(&module("", r#"bootargs = "console=hvc0";"#)), xen);
+    assert_eq!(
+        cmd(&module(
+            r#"status = "disabled";"#,
+            r#"bootargs = "console=hvc0";"#
+        )),
+        xen
+    );
+    assert_eq!(cmd(&module("", r#"bootargs = "";"#)), dom0);
+    assert_eq!(cmd(&module("", "")), dom0);
+    // A module that is not a kernel, and a kernel one level down.
+    assert_eq!(
+        cmd(
+            r#"ramdisk@30000000 { compatible = "multiboot,ramdisk"; bootargs = "x"; };
+        domU1 { kernel { compatible = "multiboot,kernel"; bootargs = "x"; }; };"#
+        ),
+        dom0
+    );
+    // The first of two kernels has none, the second has some.
+    assert_eq!(
+        cmd(&format!(
+            "{} k2 {{ compatible = \"multiboot,kernel\"; bootargs = \"y\"; }};",
+            module("", "")
+        )),
+        xen
+    );
+    // /chosen disabled: its modules still count (the reader lists them itself).
+    let i = ok(&board(
+        &format!("status = \"disabled\"; bootargs = \"rxen.loglevel=warn\"; #address-cells = <2>; #size-cells = <2>; {}", module("", r#"bootargs = "console=hvc0";"#)),
+        "",
+    ));
+    assert_eq!((i.bootargs_from, i.dom0_bootargs), xen);
+    // A second /chosen's module does not count.
+    let i = ok(&board(
+        r#"bootargs = "rxen.loglevel=warn";"#,
+        r#"chosen@1 { k { compatible = "multiboot,kernel"; bootargs = "x"; }; };"#,
+    ));
+    assert_eq!((i.bootargs_from, i.dom0_bootargs), dom0);
+    // Malformed bootargs of a kernel module; of a non-kernel one, ignored.
+    assert_eq!(
+        err(&board(
+            &format!(
+                "#address-cells = <2>; #size-cells = <2>; {}",
+                module("", r#"bootargs = "a", "b";"#)
+            ),
+            ""
+        )),
+        "device tree: module@20000000: bootargs holds more than one string"
+    );
+    assert_eq!(
+        err(&board(
+            &format!(
+                r#"status = "disabled"; #address-cells = <2>; #size-cells = <2>; {}"#,
+                module("", "bootargs = [61 62];")
+            ),
+            ""
+        )),
+        "device tree: module@20000000: bootargs is not NUL-terminated"
+    );
+    ok(&board(
+        r#"m { compatible = "multiboot,ramdisk"; bootargs = [61 62]; };"#,
+        "",
+    ));
+    // /chosen's own command lines are checked first.
+    assert_eq!(
+        err(&board(
+            &format!(
+                "bootargs = [ff 00]; #address-cells = <2>; #size-cells = <2>; {}",
+                module("", r#"bootargs = "a", "b";"#)
+            ),
+            ""
+        )),
+        "device tree: chosen: bootargs is not valid UTF-8"
+    );
+}
+
+/// An alias's path is the first string of its value (up to the first NUL), which must
+/// be UTF-8; stdout-path's options after ':' are dropped before the alias is looked up.
+#[test]
+fn stdout_aliases_resolve_through_the_first_string_of_the_alias() {
+    let with_alias = |alias: &str, stdout: &str| {
+        let src = board(&format!("stdout-path = {stdout};"), "").replace(
+            r#"aliases { serial0 = "/uart@9c090000"; };"#,
+            &format!("aliases {{ {alias} }};"),
+        );
+        parse_src(&src).map(|i| i.console.map(|c| c.path))
+    };
+    let uart = Ok(Some("/uart@9c090000"));
+    assert_eq!(
+        with_alias(r#"serial0 = "/uart@9c090000";"#, r#""serial0:115200n8""#),
+        uart
+    );
+    assert_eq!(
+        with_alias(r#"serial0 = "/uart@9c090000";"#, r#""serial0""#),
+        uart
+    );
+    assert_eq!(
+        with_alias(r#"serial0 = "/uart@9c090000", "/x";"#, r#""serial0""#),
+        uart
+    );
+    assert_eq!(
+        with_alias(r#"s = "/uart@9c090000"; serial0 = "/x";"#, r#""s:9600""#),
+        uart
+    );
+    // The first string only: "/uart", which names uart@9c090000 (a unit address may
+    // be left out); what follows its NUL is not read.
+    assert_eq!(
+        with_alias("ser = [2f 75 61 72 74 00 ff];", r#""ser""#),
+        Ok(Some("/uart"))
+    );
+    // No NUL, or not UTF-8 before it: no alias; the name is then not a path.
+    for bad in ["[2f 75 61 72 74]", "[2f ff 00]"] {
+        assert_eq!(
+            with_alias(&format!("serial0 = {bad};"), r#""serial0:115200""#),
+            Err("device tree: stdout-path \"serial0\" names no node".into())
+        );
+    }
+    // A non-ASCII alias target: read, and not found.
+    assert_eq!(
+        with_alias("serial0 = \"/caf\u{e9}\";", r#""serial0""#),
+        Err("device tree: stdout-path \"serial0\" names no node".into())
+    );
+}
