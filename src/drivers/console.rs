@@ -214,6 +214,10 @@ impl Held {
 
     /// Print the held lines at `level` or more severe, and stop holding.
     fn release(&mut self, level: log::LevelFilter) {
+        // Not holding from here on: a fatal path entered while these lines are written
+        // (`emergency`) does not release them again (nor call a deferred line's
+        // function a second time).
+        self.holding = false;
         let mut console = CONSOLE.lock();
         // Through `dyn`: the console's code is then not inlined here, where it runs for a
         // few lines at most.
@@ -247,7 +251,6 @@ impl Held {
         }
         self.len = 0;
         self.deferred.clear();
-        self.holding = false;
     }
 }
 

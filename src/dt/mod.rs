@@ -303,8 +303,9 @@ impl<'a> BootInfo<'a> {
         // A `Bounded` list: its unused slots are not filled first.
         let mut holes = Bounded::<PhysRange, MAX_RESERVED>::new();
         for r in self.reserved().iter().filter(|r| r.no_map) {
-            // Cannot fail: there are at most MAX_RESERVED reserved ranges.
-            let _ = holes.push(r.range.page_aligned());
+            // Cannot fail: `reserved` is a list of at most MAX_RESERVED too.
+            let pushed = holes.push(r.range.page_aligned());
+            debug_assert!(pushed.is_ok(), "holes has room for every reserved range");
         }
         for ram in self.ram() {
             subtract(ram, holes.as_slice(), &mut f);

@@ -440,11 +440,23 @@ fn one_string_rules_hold_at_every_alignment() {
 #[test]
 fn a_root_with_a_name_still_has_its_properties_and_children() {
     let blob = Tree::default().build();
-    let off_struct = u32::from_be_bytes(blob[8..12].try_into().unwrap()) as usize;
-    let mut named = blob.clone();
-    // BEGIN_NODE "" and its padding become BEGIN_NODE "abc".
-    named[off_struct + 4..off_struct + 8].copy_from_slice(b"abc\0");
-    for b in [&blob, &named] {
+    let be = |b: &[u8], at: usize| u32::from_be_bytes(b[at..at + 4].try_into().unwrap());
+    let off_struct = be(&blob, 8) as usize;
+    // BEGIN_NODE "" and its padding (one word) become BEGIN_NODE "abc" (one word) or
+    // BEGIN_NODE "abcdefg" (two words: the blob grows by 4 bytes, and the header's
+    // total size, structure size and any block offset past the name move with it).
+    let mut short = blob.clone();
+    short[off_struct + 4..off_struct + 8].copy_from_slice(b"abc\0");
+    let mut long = blob.clone();
+    long.splice(off_struct + 4..off_struct + 8, *b"abcdefg\0");
+    for field in [4, 12, 16, 36] {
+        let v = be(&long, field);
+        let moved = field == 4 || field == 36 || v as usize > off_struct;
+        if moved {
+            long[field..field + 4].copy_from_slice(&(v + 4).to_be_bytes());
+        }
+    }
+    for b in [&blob, &short, &long] {
         let fdt = Fdt::new(b).unwrap();
         let root = fdt.root();
         assert_eq!(root.prop("#address-cells"), Some(&[0, 0, 0, 2][..]));
