@@ -148,6 +148,9 @@ pub struct MpuTable {
     used: [u64; 4],
     /// The domain owning each slot; 0 is the hypervisor (domain IDs start at 1).
     owner: [u16; SLOTS],
+    /// Bit `i` set: slot `i` holds a domain's region (`owner[i] != 0`), so that a
+    /// domain switch visits only those.
+    guest: [u64; 4],
     /// Regions the hardware implements (MPUIR_EL2.REGION).
     count: u8,
     /// Implemented physical address bits.
@@ -161,6 +164,7 @@ impl MpuTable {
             regions: [Region::UNUSED; SLOTS],
             used: [0; 4],
             owner: [0; SLOTS],
+            guest: [0; 4],
             count,
             pa_bits,
         }
@@ -355,6 +359,7 @@ impl MpuTable {
         self.regions[index as usize] = Region::UNUSED;
         self.owner[index as usize] = 0;
         self.used[index as usize / 64] &= !(1 << (index % 64));
+        self.guest[index as usize / 64] &= !(1 << (index % 64));
     }
 }
 
@@ -649,6 +654,9 @@ impl<H: MpuHw> Mpu<H> {
             },
         );
         self.table.owner[index as usize] = owner;
+        if owner != 0 {
+            self.table.guest[index as usize / 64] |= 1 << (index % 64);
+        }
         Ok(index)
     }
 
@@ -671,34 +679,32 @@ impl<H: MpuHw> Mpu<H> {
 
     /// Make `to`'s regions the enabled ones (and nobody else's): one PRENR_EL2 write for
     /// regions 0..31 (every hypervisor region stays on), and a PRLAR rewrite for each
-    /// domain region beyond 31 whose state changes. `None`: no domain (idle).
+    /// domain region beyond 31. `None`: no domain (idle).
     pub fn switch_domain(&mut self, to: Option<u16>) {
-        // Straight from the slot bitmap and the owner array: this runs at every vCPU
-        // switch.
-        let owner = &self.table.owner;
-        let enabled = |i: usize| owner[i] == 0 || Some(owner[i]) == to;
-        let mut prenr = 0u32;
-        let mut low = self.table.used[0] as u32;
+        // Straight from the slot bitmaps and the owner array (this runs at every vCPU
+        // switch): the hypervisor's regions below 32 are the used slots that hold no
+        // domain's region; of the domains' regions, only `to`'s are enabled.
+        let t = &self.table;
+        let is_to = |i: usize| Some(t.owner[i]) == to;
+        let mut prenr = (t.used[0] & !t.guest[0]) as u32;
+        let mut low = t.guest[0] as u32;
         while low != 0 {
             let i = low.trailing_zeros() as usize;
             low &= low - 1;
-            if enabled(i) {
+            if is_to(i) {
                 prenr |= 1 << i;
             }
         }
         self.hw.write_prenr(prenr);
-        for (word, &bits) in self.table.used.iter().enumerate() {
+        for word in 0..t.guest.len() {
+            let bits = t.guest[word];
             let mut rest = if word == 0 { bits & !0xffff_ffff } else { bits };
             while rest != 0 {
                 let i = word * 64 + rest.trailing_zeros() as usize;
                 rest &= rest - 1;
-                if owner[i] == 0 {
-                    continue;
-                }
-                let r = self.table.regions[i];
+                let r = t.regions[i];
                 let (prbar, prlar) = encode_guest(r.range, r.attrs);
-                self.hw
-                    .write_region(i as u8, prbar, prlar | enabled(i) as u64);
+                self.hw.write_region(i as u8, prbar, prlar | is_to(i) as u64);
             }
         }
         self.hw.sync();
