@@ -604,21 +604,25 @@ fn switch(vm: &mut Vm, frame: &mut TrapFrame, state: RunState) {
         vcpu::save(&mut d.vcpu.el1, regions);
     }
     let mut states = states(vm);
-    if sched::pick_next(&states[..vm.n], Some(cur)).is_none() {
-        // Nothing runnable: blocked vCPUs wake at the next tick (at once without a
-        // timer), unless every vCPU has ended.
-        if !sched::all_ended(&states[..vm.n]) {
-            idle_until_tick(vm);
-        }
-        sched::wake_all(&mut states[..vm.n]);
-        for (i, s) in states[..vm.n].iter().enumerate() {
-            if let Some(d) = vm.doms[i].as_mut() {
-                d.vcpu.state = *s;
+    let next = match sched::pick_next(&states[..vm.n], Some(cur)) {
+        Some(next) => next,
+        None => {
+            // Nothing runnable: blocked vCPUs wake at the next tick (at once without a
+            // timer), unless every vCPU has ended.
+            if !sched::all_ended(&states[..vm.n]) {
+                idle_until_tick(vm);
             }
+            sched::wake_all(&mut states[..vm.n]);
+            for (i, s) in states[..vm.n].iter().enumerate() {
+                if let Some(d) = vm.doms[i].as_mut() {
+                    d.vcpu.state = *s;
+                }
+            }
+            let Some(next) = sched::pick_next(&states[..vm.n], Some(cur)) else {
+                finish_locked(vm);
+            };
+            next
         }
-    }
-    let Some(next) = sched::pick_next(&states[..vm.n], Some(cur)) else {
-        finish_locked(vm);
     };
     vm.current = Some(next);
     let Some(d) = vm.doms[next].as_ref() else {
