@@ -22,28 +22,25 @@ pub struct TrapFrame {
 }
 
 impl TrapFrame {
-    /// `*self = *src`, 32 bytes a step with LDP/STP: the compiler calls memcpy for a
-    /// struct this size, which goes 8 bytes a step under strict alignment (a vCPU
-    /// switch copies two frames).
+    /// `*self = *src` with LDP/STP, unrolled: the compiler calls memcpy for a struct
+    /// this size, which goes 8 bytes a step under strict alignment (a vCPU switch
+    /// copies two frames).
     #[inline(always)]
     pub fn copy_from(&mut self, src: &TrapFrame) {
-        const _: () = assert!(core::mem::size_of::<TrapFrame>().is_multiple_of(32));
-        const STEPS: usize = core::mem::size_of::<TrapFrame>() / 32;
+        const _: () = assert!(core::mem::size_of::<TrapFrame>() == 9 * 32);
         // SAFETY: `self` and `src` are distinct (one is borrowed mutably), 8-byte
-        // aligned TrapFrames of STEPS * 32 bytes; the loop reads exactly `src` and
+        // aligned TrapFrames of 9 * 32 bytes; the sequence reads exactly `src` and
         // writes exactly `self`, whose fields are all plain u64s.
         unsafe {
             core::arch::asm!(
-                "2:",
-                "ldp {a}, {b}, [{s}], #16",
-                "ldp {c}, {e}, [{s}], #16",
-                "stp {a}, {b}, [{d}], #16",
-                "stp {c}, {e}, [{d}], #16",
-                "subs {n}, {n}, #1",
-                "b.ne 2b",
-                s = inout(reg) src as *const TrapFrame => _,
-                d = inout(reg) self as *mut TrapFrame => _,
-                n = inout(reg) STEPS => _,
+                ".irp off, 0, 32, 64, 96, 128, 160, 192, 224, 256",
+                "ldp {a}, {b}, [{s}, #\\off]",
+                "ldp {c}, {e}, [{s}, #(\\off + 16)]",
+                "stp {a}, {b}, [{d}, #\\off]",
+                "stp {c}, {e}, [{d}, #(\\off + 16)]",
+                ".endr",
+                s = in(reg) src as *const TrapFrame,
+                d = in(reg) self as *mut TrapFrame,
                 a = out(reg) _, b = out(reg) _, c = out(reg) _, e = out(reg) _,
                 options(nostack)
             )
