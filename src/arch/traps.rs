@@ -22,6 +22,15 @@ pub struct TrapFrame {
 }
 
 impl TrapFrame {
+    pub const ZERO: Self = Self {
+        x: [0; 31],
+        elr: 0,
+        spsr: 0,
+        esr: 0,
+        far: 0,
+        sp: 0,
+    };
+
     /// `*self = *src` with LDP/STP, unrolled: the compiler calls memcpy for a struct
     /// this size, which goes 8 bytes a step under strict alignment (a vCPU switch
     /// copies two frames).
@@ -72,8 +81,23 @@ const VECTOR_NAMES: [&str; 16] = [
     "lower EL (AArch32) SError",
 ];
 
+/// Handle the exception `vector` (0..15, the vector table's order) whose context the
+/// entry saved in `frame`, and return the frame to resume: `frame` itself for an
+/// exception at EL2; for one from a guest, the running vCPU's frame, which a switch
+/// may have changed (see `domain::vm`'s frames).
 #[no_mangle]
-extern "C" fn el2_trap(frame: &mut TrapFrame, vector: u64) {
+extern "C" fn el2_trap(frame: &mut TrapFrame, vector: u64) -> *mut TrapFrame {
+    // From a guest first (the hot path): a synchronous exception (lower EL, AArch64)
+    // or an IRQ taken while a guest ran.
+    if vector == 8 {
+        return crate::domain::vm::on_guest_sync(frame);
+    }
+    if vector == 9 {
+        super::gic::dispatch(frame, true);
+        return crate::domain::vm::current_frame();
+    }
+    // At EL2: a semihosting call without a debugger (HLT is undefined: EC 0), an
+    // expected self-test abort, an IRQ (current EL with SP_ELx); anything else is fatal.
     let esr = Esr(frame.esr);
     if esr.ec() == 0 && super::semihosting::trapped_in_call() {
         let _ = writeln!(
@@ -85,15 +109,9 @@ extern "C" fn el2_trap(frame: &mut TrapFrame, vector: u64) {
     if vector == 4 {
         crate::setup::selftest::on_abort(esr, frame.far, frame.elr);
     }
-    // IRQs at EL2 (current EL with SP_ELx) and from a guest (lower EL, AArch64).
-    if vector == 5 || vector == 9 {
-        super::gic::dispatch(frame, vector == 9);
-        return;
-    }
-    // A synchronous exception from a guest (lower EL, AArch64).
-    if vector == 8 {
-        crate::domain::vm::on_guest_sync(frame);
-        return;
+    if vector == 5 {
+        super::gic::dispatch(frame, false);
+        return frame;
     }
     let mut c = console::emergency();
     let name = VECTOR_NAMES.get(vector as usize).copied().unwrap_or("?");

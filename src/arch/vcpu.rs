@@ -3,7 +3,7 @@
 //! architecture gives EL1 (and EL0's thread registers) is saved and restored on a
 //! switch, including the EL1 MPU regions, plus the per-domain EL2 controls (HCR_EL2,
 //! VSCTLR_EL2's VMID). Holds no policy: `domain` decides when to switch.
-use core::arch::{asm, global_asm};
+use core::arch::asm;
 
 use super::traps::TrapFrame;
 
@@ -317,55 +317,21 @@ pub fn restore(c: &El1Context, regions: usize) {
     };
 }
 
-global_asm!(
-    r#"
-    .section .text.enter_guest, "ax"
-    .global enter_guest
-/* enter_guest(frame, dest): move the TrapFrame at x0 to x1 (the top of the EL2 stack
- * less one frame; the two may overlap), make it the stack, and leave through the
- * trap path's own restore (boot/entry.S: trap_return), so the frame layout is
- * restored in one place only. */
-enter_guest:
-    cmp     x1, x0
-    b.eq    3f
-    b.hi    2f
-    mov     x2, #0                      /* dest below src: copy upwards */
-1:  ldr     x3, [x0, x2]
-    str     x3, [x1, x2]
-    add     x2, x2, #8
-    cmp     x2, #{FRAME}
-    b.lo    1b
-    b       3f
-2:  mov     x2, #{FRAME}                /* dest above src: copy downwards */
-4:  sub     x2, x2, #8
-    ldr     x3, [x0, x2]
-    str     x3, [x1, x2]
-    cbnz    x2, 4b
-3:  mov     sp, x1
-    b       trap_return
-"#,
-    FRAME = const core::mem::size_of::<TrapFrame>(),
-);
-
 extern "C" {
-    fn enter_guest(frame: *const TrapFrame, dest: u64) -> !;
-    static boot_stack_top: u8;
-}
-
-/// The top of the EL2 stack (boot/head.S's boot stack): where each entry into a guest
-/// from setup restarts it.
-pub fn stack_top() -> u64 {
-    // Only the address of the linker-placed symbol is taken, never its value.
-    core::ptr::addr_of!(boot_stack_top) as u64
+    /// boot/entry.S: restore the TrapFrame at x0, leave SP_EL2 just past it, ERET.
+    fn trap_return(frame: *mut TrapFrame) -> !;
 }
 
 /// Leave EL2 for the guest whose registers are in `frame` (EL1 state already
-/// restored), with the EL2 stack reset to `stack_top`.
-pub fn run(frame: &TrapFrame, stack_top: u64) -> ! {
-    let dest = stack_top - core::mem::size_of::<TrapFrame>() as u64;
-    // SAFETY: `frame` holds a complete guest context (x0-x30, ELR at a guest entry or
-    // resume point, SPSR for EL1/EL0 with the domain's stage 2 in force). The EL2 stack
-    // is reset: nothing of the current call chain is needed afterwards, and the frame
-    // is moved (overlap allowed) before anything else uses the stack.
-    unsafe { enter_guest(frame, dest) }
+/// restored). The EL2 stack is abandoned: the guest's next trap saves its registers
+/// into `frame` (SP_EL2 is left just past it) and runs Rust from the stack's top.
+///
+/// # Safety
+/// `frame` is a vCPU's frame (16-byte aligned, never on the EL2 stack) holding a
+/// complete guest context: x0-x30, ELR at a guest entry or resume point, SPSR for
+/// EL1/EL0, with the domain's stage 2 in force; nothing of the current call chain is
+/// needed afterwards.
+pub unsafe fn run(frame: *mut TrapFrame) -> ! {
+    // SAFETY: the caller's contract.
+    unsafe { trap_return(frame) }
 }

@@ -47,7 +47,6 @@ pub enum End {
 }
 
 struct Vcpu {
-    frame: TrapFrame,
     el1: El1Context,
     state: RunState,
 }
@@ -78,7 +77,6 @@ struct Vm {
     n: usize,
     current: Option<usize>,
     el1_regions: usize,
-    stack_top: u64,
     /// The EL2 timer's INTID and the slice in counter ticks, when interrupts exist
     /// (None: cooperative scheduling only).
     tick: Option<(u32, u64)>,
@@ -89,9 +87,49 @@ static VM: SpinMutex<Vm> = SpinMutex::new(Vm {
     n: 0,
     current: None,
     el1_regions: 0,
-    stack_top: 0,
     tick: None,
 });
+
+/// The saved registers of each vCPU (index: the domain's slot in `Vm::doms`). The trap
+/// entry (boot/entry.S) writes a guest's registers straight into its vCPU's frame:
+/// the ERET into a guest leaves SP_EL2 just past that frame (`arch::vcpu::run`), so a
+/// switch hands the entry the next vCPU's frame instead of copying frames in and out.
+/// Reached through raw pointers only (`frame_ptr`): the trap path holds a `&mut` to
+/// the running vCPU's frame while it handles a trap, and nothing else touches that
+/// frame meanwhile (one CPU; EL2 runs with interrupts masked).
+#[repr(C, align(16))]
+struct Frames(core::cell::UnsafeCell<[TrapFrame; MAX_DOMAINS]>);
+
+// SAFETY: one CPU runs rxen, and the frames are only reached through `frame_ptr` by
+// the trap path and setup, never concurrently (see above).
+unsafe impl Sync for Frames {}
+
+static FRAMES: Frames = Frames(core::cell::UnsafeCell::new([TrapFrame::ZERO; MAX_DOMAINS]));
+
+/// The frame of vCPU `i`. Panics when `i` is out of range (a bug).
+fn frame_ptr(i: usize) -> *mut TrapFrame {
+    assert!(i < MAX_DOMAINS, "vCPU {i} has no frame");
+    // SAFETY: in bounds (just checked); only a raw pointer is made, no reference to
+    // the whole array.
+    unsafe { FRAMES.0.get().cast::<TrapFrame>().add(i) }
+}
+
+/// The frame to resume after a trap from a guest: the running vCPU's, which a switch
+/// may have changed.
+pub fn current_frame() -> *mut TrapFrame {
+    CURRENT_FRAME.load(core::sync::atomic::Ordering::Relaxed)
+}
+
+/// `frame_ptr(vm.current)`, kept for `current_frame` (reading it under the `VM` lock
+/// would cost every trap a lock).
+static CURRENT_FRAME: core::sync::atomic::AtomicPtr<TrapFrame> =
+    core::sync::atomic::AtomicPtr::new(core::ptr::null_mut());
+
+/// Make vCPU `i` the running one.
+fn set_current(vm: &mut Vm, i: usize) {
+    vm.current = Some(i);
+    CURRENT_FRAME.store(frame_ptr(i), core::sync::atomic::Ordering::Relaxed);
+}
 
 /// Print one guest console line with Xen's "(dN) " prefix.
 fn print_line(id: u16, line: &[u8]) {
@@ -184,6 +222,9 @@ pub fn build(
             sp: 0,
         };
         frame.x[0] = dtb;
+        // SAFETY: k < MAX_DOMAINS; no vCPU runs yet, so nothing else reads or writes
+        // the frames.
+        unsafe { *frame_ptr(k) = frame };
         let mut name = [0u8; 32];
         let name_len = cfg.name.len().min(32);
         name[..name_len].copy_from_slice(&cfg.name.as_bytes()[..name_len]);
@@ -195,7 +236,6 @@ pub fn build(
             nr_banks: cfg.nr_banks,
             vpl011: cfg.vpl011.then(Vpl011::default),
             vcpu: Vcpu {
-                frame,
                 el1: El1Context::new(HCR_GUEST, cfg.id),
                 state: RunState::Runnable,
             },
@@ -272,12 +312,11 @@ fn write_device_tree(cfg: &DomainConfig<'_>) -> u64 {
     at.start
 }
 
-/// Enter the first runnable domain. `stack_top` is where the EL2 stack restarts;
-/// `slice_us` the round-robin time slice, enforced by the EL2 timer when the GIC is up.
-pub fn start(stack_top: u64, slice_us: u32) -> ! {
+/// Enter the first runnable domain. `slice_us` is the round-robin time slice,
+/// enforced by the EL2 timer when the GIC is up.
+pub fn start(slice_us: u32) -> ! {
     let frame = {
         let mut vm = VM.lock();
-        vm.stack_top = stack_top;
         if let Some(intid) = crate::setup::hyp_timer_intid() {
             let ticks = (timer::frequency() * slice_us as u64 / 1_000_000).max(1);
             if crate::arch::gic::register(intid, on_tick) {
@@ -294,24 +333,25 @@ pub fn start(stack_top: u64, slice_us: u32) -> ! {
             drop(vm);
             finish();
         };
-        vm.current = Some(first);
         let regions = vm.el1_regions;
-        let d = vm.doms[first]
-            .as_ref()
-            .map(|d| (d.id, d.vcpu.el1, d.vcpu.frame));
-        let Some((id, el1, frame)) = d else { finish() };
+        let d = vm.doms[first].as_ref().map(|d| (d.id, d.vcpu.el1));
+        let Some((id, el1)) = d else { finish() };
+        set_current(&mut vm, first);
         live::with(|m| m.switch_domain(Some(id)));
         vcpu::restore(&el1, regions);
-        frame
+        frame_ptr(first)
     };
-    vcpu::run(&frame, stack_top)
+    // SAFETY: the frame holds the vCPU's first context (entry point, x0 = its device
+    // tree, SPSR for EL1h with DAIF masked), and the domain's stage 2 and EL1 state
+    // are in force (just restored).
+    unsafe { vcpu::run(frame) }
 }
 
 /// The EL2 timer's tick: the slice is over. Blocked vCPUs wake (no event channels
 /// yet: a block lasts at most a slice) and the running one goes to the back of the
 /// queue, whatever it was doing and even with its interrupts masked (HCR_EL2.IMO
 /// routes the tick to EL2).
-fn on_tick(_intid: u32, frame: &mut TrapFrame, from_guest: bool) {
+fn on_tick(_intid: u32, _frame: &mut TrapFrame, from_guest: bool) {
     let mut vm = VM.lock();
     let Some((_, ticks)) = vm.tick else { return };
     timer::arm(timer::now() + ticks);
@@ -322,7 +362,7 @@ fn on_tick(_intid: u32, frame: &mut TrapFrame, from_guest: bool) {
         }
     }
     if from_guest {
-        switch(&mut vm, frame, RunState::Runnable);
+        switch(&mut vm, RunState::Runnable);
     }
 }
 
@@ -368,8 +408,10 @@ enum Next {
     End(End),
 }
 
-/// A synchronous exception from EL1/EL0 of the current domain.
-pub fn on_guest_sync(frame: &mut TrapFrame) {
+/// A synchronous exception from EL1/EL0 of the current domain, whose registers are
+/// in `frame` (its vCPU's): returns the frame to resume (another vCPU's after a
+/// switch).
+pub fn on_guest_sync(frame: &mut TrapFrame) -> *mut TrapFrame {
     let mut vm = VM.lock();
     let Some(cur) = vm.current else {
         drop(vm);
@@ -377,14 +419,15 @@ pub fn on_guest_sync(frame: &mut TrapFrame) {
     };
     let next = {
         let Some(d) = vm.doms[cur].as_mut() else {
-            return;
+            return frame;
         };
         handle(d, frame)
     };
     match next {
-        Next::Resume => {}
-        Next::Yield => switch(&mut vm, frame, RunState::Runnable),
-        Next::Block => switch(&mut vm, frame, RunState::Blocked),
+        // The same vCPU goes on: its own frame.
+        Next::Resume => return frame,
+        Next::Yield => switch(&mut vm, RunState::Runnable),
+        Next::Block => switch(&mut vm, RunState::Blocked),
         Next::End(end) => {
             if let Some(d) = vm.doms[cur].as_mut() {
                 d.end = Some(end);
@@ -394,9 +437,10 @@ pub fn on_guest_sync(frame: &mut TrapFrame) {
                 }
                 info!("d{} {}: {}", d.id, d.name(), end_name(end));
             }
-            switch(&mut vm, frame, RunState::Ended);
+            switch(&mut vm, RunState::Ended);
         }
     }
+    current_frame()
 }
 
 fn end_name(end: End) -> &'static str {
@@ -595,11 +639,12 @@ fn crash_report(d: &Domain, frame: &TrapFrame, esr: Esr) {
 
 /// Save the current vCPU (leaving it in `state`), pick the next and load it into
 /// `frame`; with none left, stop.
-fn switch(vm: &mut Vm, frame: &mut TrapFrame, state: RunState) {
+/// Switch from the running vCPU (whose registers the trap entry saved in its frame)
+/// to the next one, which `current_frame` then gives the trap path to resume.
+fn switch(vm: &mut Vm, state: RunState) {
     let Some(cur) = vm.current else { return };
     let regions = vm.el1_regions;
     if let Some(d) = vm.doms[cur].as_mut() {
-        d.vcpu.frame.copy_from(frame);
         d.vcpu.state = state;
         vcpu::save(&mut d.vcpu.el1, regions);
     }
@@ -624,15 +669,13 @@ fn switch(vm: &mut Vm, frame: &mut TrapFrame, state: RunState) {
             next
         }
     };
-    vm.current = Some(next);
     let Some(d) = vm.doms[next].as_ref() else {
         return;
     };
-    frame.copy_from(&d.vcpu.frame);
-    let id = d.id;
-    live::with(|m| m.switch_domain(Some(id)));
+    live::with(|m| m.switch_domain(Some(d.id)));
     // Restored in place: the EL1 context is 700 bytes, not worth a copy.
     vcpu::restore(&d.vcpu.el1, regions);
+    set_current(vm, next);
 }
 
 fn finish() -> ! {

@@ -77,7 +77,7 @@ pub extern "C" fn start_xen(dtb: u64, record: &BootMpuRecord) -> ! {
         info!("no guests configured; stopping");
         semihosting::exit(status::OK)
     }
-    crate::domain::vm::start(crate::arch::vcpu::stack_top(), boot.slice_us)
+    crate::domain::vm::start(boot.slice_us)
 }
 
 /// Marks the end of setup for profilers (`r82sim --profile setup_complete`).

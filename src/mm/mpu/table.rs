@@ -704,7 +704,8 @@ impl<H: MpuHw> Mpu<H> {
                 rest &= rest - 1;
                 let r = t.regions[i];
                 let (prbar, prlar) = encode_guest(r.range, r.attrs);
-                self.hw.write_region(i as u8, prbar, prlar | is_to(i) as u64);
+                self.hw
+                    .write_region(i as u8, prbar, prlar | is_to(i) as u64);
             }
         }
         self.hw.sync();
