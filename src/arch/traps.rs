@@ -30,31 +30,6 @@ impl TrapFrame {
         far: 0,
         sp: 0,
     };
-
-    /// `*self = *src` with LDP/STP, unrolled: the compiler calls memcpy for a struct
-    /// this size, which goes 8 bytes a step under strict alignment (a vCPU switch
-    /// copies two frames).
-    #[inline(always)]
-    pub fn copy_from(&mut self, src: &TrapFrame) {
-        const _: () = assert!(core::mem::size_of::<TrapFrame>() == 9 * 32);
-        // SAFETY: `self` and `src` are distinct (one is borrowed mutably), 8-byte
-        // aligned TrapFrames of 9 * 32 bytes; the sequence reads exactly `src` and
-        // writes exactly `self`, whose fields are all plain u64s.
-        unsafe {
-            core::arch::asm!(
-                ".irp off, 0, 32, 64, 96, 128, 160, 192, 224, 256",
-                "ldp {a}, {b}, [{s}, #\\off]",
-                "ldp {c}, {e}, [{s}, #(\\off + 16)]",
-                "stp {a}, {b}, [{d}, #\\off]",
-                "stp {c}, {e}, [{d}, #(\\off + 16)]",
-                ".endr",
-                s = in(reg) src as *const TrapFrame,
-                d = in(reg) self as *mut TrapFrame,
-                a = out(reg) _, b = out(reg) _, c = out(reg) _, e = out(reg) _,
-                options(nostack)
-            )
-        };
-    }
 }
 
 core::arch::global_asm!(
