@@ -21,17 +21,6 @@ pub struct TrapFrame {
     pub sp: u64,
 }
 
-impl TrapFrame {
-    pub const ZERO: Self = Self {
-        x: [0; 31],
-        elr: 0,
-        spsr: 0,
-        esr: 0,
-        far: 0,
-        sp: 0,
-    };
-}
-
 core::arch::global_asm!(
     include_str!("../../boot/entry.S"),
     FRAME_SIZE = const core::mem::size_of::<TrapFrame>(),

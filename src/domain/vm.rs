@@ -97,14 +97,17 @@ static VM: SpinMutex<Vm> = SpinMutex::new(Vm {
 /// Reached through raw pointers only (`frame_ptr`): the trap path holds a `&mut` to
 /// the running vCPU's frame while it handles a trap, and nothing else touches that
 /// frame meanwhile (one CPU; EL2 runs with interrupts masked).
+/// Left uninitialised (.bss.noinit: the boot head does not zero it, which would cost
+/// every boot a page): `build` writes a domain's frame before anything reads it.
 #[repr(C, align(16))]
-struct Frames(core::cell::UnsafeCell<[TrapFrame; MAX_DOMAINS]>);
+struct Frames(core::cell::UnsafeCell<core::mem::MaybeUninit<[TrapFrame; MAX_DOMAINS]>>);
 
 // SAFETY: one CPU runs rxen, and the frames are only reached through `frame_ptr` by
 // the trap path and setup, never concurrently (see above).
 unsafe impl Sync for Frames {}
 
-static FRAMES: Frames = Frames(core::cell::UnsafeCell::new([TrapFrame::ZERO; MAX_DOMAINS]));
+#[link_section = ".bss.noinit"]
+static FRAMES: Frames = Frames(core::cell::UnsafeCell::new(core::mem::MaybeUninit::uninit()));
 
 /// The frame of vCPU `i`. Panics when `i` is out of range (a bug).
 fn frame_ptr(i: usize) -> *mut TrapFrame {
@@ -223,8 +226,8 @@ pub fn build(
         };
         frame.x[0] = dtb;
         // SAFETY: k < MAX_DOMAINS; no vCPU runs yet, so nothing else reads or writes
-        // the frames.
-        unsafe { *frame_ptr(k) = frame };
+        // the frames. Written whole before anything reads it (see `Frames`).
+        unsafe { frame_ptr(k).write(frame) };
         let mut name = [0u8; 32];
         let name_len = cfg.name.len().min(32);
         name[..name_len].copy_from_slice(&cfg.name.as_bytes()[..name_len]);
