@@ -651,10 +651,15 @@ fn switch(vm: &mut Vm, state: RunState) {
         d.vcpu.state = state;
         vcpu::save(&mut d.vcpu.el1, regions);
     }
-    let mut states = states(vm);
-    let next = match sched::pick_next(&states[..vm.n], Some(cur)) {
+    let state = |i: usize| {
+        vm.doms[i]
+            .as_ref()
+            .map_or(RunState::Ended, |d| d.vcpu.state)
+    };
+    let next = match sched::pick_next_of(vm.n, Some(cur), state) {
         Some(next) => next,
         None => {
+            let mut states = states(vm);
             // Nothing runnable: blocked vCPUs wake at the next tick (at once without a
             // timer), unless every vCPU has ended.
             if !sched::all_ended(&states[..vm.n]) {
