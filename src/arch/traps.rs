@@ -52,16 +52,21 @@ const VECTOR_NAMES: [&str; 16] = [
 #[no_mangle]
 extern "C" fn el2_trap(frame: &mut TrapFrame, vector: u64) -> *mut TrapFrame {
     // From a guest first (the hot path): a synchronous exception (lower EL, AArch64)
-    // or an IRQ taken while a guest ran.
-    if vector == 8 {
-        return crate::domain::vm::on_guest_sync(frame);
+    // or an IRQ taken while a guest ran; then an IRQ at EL2 (current EL, SP_ELx).
+    match vector {
+        8 => return crate::domain::vm::on_guest_sync(frame),
+        9 => {
+            super::gic::dispatch(frame, true);
+            return crate::domain::vm::current_frame();
+        }
+        5 => {
+            super::gic::dispatch(frame, false);
+            return frame;
+        }
+        _ => {}
     }
-    if vector == 9 {
-        super::gic::dispatch(frame, true);
-        return crate::domain::vm::current_frame();
-    }
-    // At EL2: a semihosting call without a debugger (HLT is undefined: EC 0), an
-    // expected self-test abort, an IRQ (current EL with SP_ELx); anything else is fatal.
+    // Else at EL2: a semihosting call without a debugger (HLT is undefined: EC 0), an
+    // expected self-test abort; anything else is fatal.
     let esr = Esr(frame.esr);
     if esr.ec() == 0 && super::semihosting::trapped_in_call() {
         let _ = writeln!(
@@ -72,10 +77,6 @@ extern "C" fn el2_trap(frame: &mut TrapFrame, vector: u64) -> *mut TrapFrame {
     }
     if vector == 4 {
         crate::setup::selftest::on_abort(esr, frame.far, frame.elr);
-    }
-    if vector == 5 {
-        super::gic::dispatch(frame, false);
-        return frame;
     }
     let mut c = console::emergency();
     let name = VECTOR_NAMES.get(vector as usize).copied().unwrap_or("?");
