@@ -965,7 +965,11 @@ impl Machine {
         }
         let pc = self.pc();
         let mut lines = self.lines();
-        if !step && pc >= 4 && self.insn(pc - 4) == Some(INSN_WFI) && pc != pc_before {
+        // A WFI that executed ends the last block entered, and the core stopped right
+        // after it. (Not merely "the instruction before PC is a WFI": an ERET to the
+        // instruction after a WFI that trapped to EL2 also stops there, and that WFI
+        // did not execute.)
+        if !step && self.wfi_done(pc) && pc != pc_before {
             let (el, hcr) = (self.el(), self.uc.get_data().hcr);
             if !exception::wfi_wakes(lines, el, hcr) {
                 // Nothing pending: time jumps to the next timer deadline (nothing
@@ -2430,11 +2434,13 @@ impl Machine {
     }
 
     /// Whether the last block entered ended with a WFI that has executed (the core
-    /// stopped right after it).
+    /// stopped right after it): the WFI lies in that block. (A stop at the very start
+    /// of a block, with none of it run, may follow a WFI that did not run: one that
+    /// trapped to EL2 and was skipped by the ERET that leads here.)
     fn wfi_done(&self, pc: u64) -> bool {
         let s = self.uc.get_data();
         let block_end = s.block_addr + 4 * (s.insns - s.insns_before_block);
-        pc >= 4 && pc == block_end && self.insn(pc - 4) == Some(INSN_WFI)
+        pc >= s.block_addr + 4 && pc == block_end && self.insn(pc - 4) == Some(INSN_WFI)
     }
 
     /// Execute the instruction at `pc` with every access allowed and recorded, then

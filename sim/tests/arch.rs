@@ -430,6 +430,26 @@ fn semihosting_stderr_is_not_the_console_and_the_other_calls_answer_as_specified
     assert_eq!(u64_at(&m, 0x20830), 22, "SYS_ERRNO: EINVAL");
 }
 
+/// A WFI trapped to EL2 (HCR_EL2.TWI) does not execute: after EL2 skips it, the guest
+/// runs on at once. Time jumps to the next timer deadline only for a WFI that
+/// executes with nothing pending, never for the ERET to the instruction after a
+/// trapped one (a guest resumed there would otherwise meet its deadline before it ran
+/// an instruction, at every resume).
+#[test]
+fn a_wfi_trapped_to_el2_does_not_make_time_jump_on_the_return_after_it() {
+    let (m, o) = run(&image("wfi_resume"), small());
+    assert_eq!(o.status, 0, "{:?}", o.reason);
+    let deadline = u64_at(&m, 0x20800);
+    let esr = u64_at(&m, 0x20808);
+    assert_eq!(esr >> 26, 0x01, "the WFI trapped (EC 0x01): {esr:#x}");
+    assert_eq!(esr & 1, 0, "as a WFI (TI = 0)");
+    let at_hvc = u64_at(&m, 0x20810);
+    assert!(
+        at_hvc < deadline,
+        "CNTPCT at the HVC {at_hvc} reached the timer deadline {deadline}: time jumped"
+    );
+}
+
 #[test]
 fn the_el2_timer_and_an_sgi_interrupt_through_the_gic_and_a_level_interrupt_re_asserts() {
     let elf = image("timer_irq");
