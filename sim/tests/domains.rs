@@ -75,6 +75,29 @@ fn domu(n: usize, base: u64, kernel_size: usize, extra: &str) -> String {
 }
 
 fn tree(domains: &str) -> Vec<u8> {
+    tree_with(domains, "", "")
+}
+
+/// The FVP's GICv3 and architected timer (rxen then preempts on its EL2 timer), and
+/// rxen's command line.
+fn tree_with_interrupts(domains: &str, xen_bootargs: &str) -> Vec<u8> {
+    tree_with(
+        domains,
+        r#"interrupt-controller@af000000 {
+        compatible = "arm,gic-v3";
+        #interrupt-cells = <3>;
+        interrupt-controller;
+        reg = <0 0xaf000000 0 0x10000>, <0 0xaf100000 0 0x200000>;
+    };
+    timer {
+        compatible = "arm,armv8-timer";
+        interrupts = <1 13 0xf08>, <1 14 0xf08>, <1 11 0xf08>, <1 10 0xf08>;
+    };"#,
+        &format!("xen,xen-bootargs = \"{xen_bootargs}\";"),
+    )
+}
+
+fn tree_with(domains: &str, devices: &str, chosen: &str) -> Vec<u8> {
     let dts = format!(
         r#"/dts-v1/;
 / {{
@@ -82,9 +105,11 @@ fn tree(domains: &str) -> Vec<u8> {
     #size-cells = <2>;
     memory@0 {{ device_type = "memory"; reg = <0 0 0 0x80000000>; }};
     uart@9c090000 {{ compatible = "arm,pl011", "arm,primecell"; reg = <0 0x9c090000 0 0x1000>; }};
+    {devices}
     chosen {{
         stdout-path = "/uart@9c090000";
         xen,static-heap = <0 0x10000000 0 0x1000000>;
+        {chosen}
         {domains}
     }};
 }};
@@ -198,4 +223,38 @@ fn a_hostile_guest_is_refused_contained_and_crashed_while_the_other_powers_off()
     assert!(out.contains("domain d2 domU2: crashed"), "{out}");
     assert!(out.contains("(d1) hypercalls ok"), "{out}");
     assert!(out.contains("domain d1 domU1: powered off"), "{out}");
+}
+
+/// Two copies of the `regs` guest at different addresses, so their registers hold
+/// different values, with the EL2 timer preempting every 100 us: each checks that its
+/// registers, SP_EL1 and flags come back intact after SCHEDOP_yield, SCHEDOP_block, a
+/// trapped WFI (block) and WFE (yield) and preemption in a long loop. With both
+/// blocked at once, rxen idles in WFI until the next tick (its level-sensitive
+/// interrupt must be re-armed there, or the idle loop never ends).
+#[test]
+fn every_register_survives_yield_block_wfi_wfe_and_preemption() {
+    let g = guest("regs");
+    let dtb = tree_with_interrupts(
+        &(domu(1, 0x2000_0000, g.len(), "") + &domu(2, 0x3000_0000, g.len(), "")),
+        "rxen.sched_slice_us=100",
+    );
+    let (m, o) = boot(dtb, &[(0x2000_0000, &g), (0x3000_0000, &g)]);
+    let out = m.console_text().replace('\r', "");
+    assert_eq!(o.status, 0, "{:?}\n{out}", o.reason);
+    assert!(!out.contains("REGS BAD"), "{out}");
+    for d in ["(d1)", "(d2)"] {
+        assert!(
+            out.contains(&format!(
+                "{d} regs ok across yield, block, wfi, wfe, preemption\n"
+            )),
+            "{out}"
+        );
+    }
+    assert!(out.contains("domain d1 domU1: powered off"), "{out}");
+    assert!(out.contains("domain d2 domU2: powered off"), "{out}");
+    // The loop ran long enough to be preempted: the scheduler was the timer's.
+    assert!(
+        out.contains("scheduler: round robin, 100 us slices"),
+        "{out}"
+    );
 }

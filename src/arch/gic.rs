@@ -316,8 +316,10 @@ pub mod timer {
     }
 }
 
-/// An interrupt handler: the INTID and the interrupted context (a guest's when
-/// `from_guest`), which the handler may switch to another vCPU's.
+/// An interrupt handler: the INTID and the interrupted context (the running vCPU's
+/// frame when `from_guest`). A handler may switch vCPUs (`domain::vm`): the trap path
+/// then resumes the next vCPU's frame, and `frame` is the descheduled one's, not to be
+/// written after the switch.
 pub type Handler = fn(intid: u32, frame: &mut super::traps::TrapFrame, from_guest: bool);
 
 static HANDLERS: SpinMutex<[Option<Handler>; 32]> = SpinMutex::new([None; 32]);

@@ -18,6 +18,8 @@ pub struct TrapFrame {
     pub spsr: u64,
     pub esr: u64,
     pub far: u64,
+    /// SP_EL2 before the entry pushed the frame (for an exception from a guest: just
+    /// past the vCPU's frame; the guest's own SP is SP_EL1 or SP_EL0).
     pub sp: u64,
 }
 
@@ -84,7 +86,7 @@ extern "C" fn el2_trap(frame: &mut TrapFrame, vector: u64) -> *mut TrapFrame {
     let _ = writeln!(c, "(XEN)   {esr}");
     let _ = writeln!(
         c,
-        "(XEN)   ELR_EL2 {:#018x}  FAR_EL2 {:#018x}  SPSR_EL2 {:#010x}  SP {:#x}",
+        "(XEN)   ELR_EL2 {:#018x}  FAR_EL2 {:#018x}  SPSR_EL2 {:#010x}  SP_EL2 {:#x}",
         frame.elr, frame.far, frame.spsr, frame.sp
     );
     for (i, pair) in frame.x.chunks(2).enumerate() {

@@ -330,7 +330,9 @@ extern "C" {
 /// `frame` is a vCPU's frame (16-byte aligned, never on the EL2 stack) holding a
 /// complete guest context: x0-x30, ELR at a guest entry or resume point, SPSR for
 /// EL1/EL0, with the domain's stage 2 in force; nothing of the current call chain is
-/// needed afterwards.
+/// needed afterwards. Interrupts are masked at EL2 (PSTATE.DAIF, as at reset and on
+/// every exception entry): an exception taken between the restore and the ERET would
+/// save its context over `frame`.
 pub unsafe fn run(frame: *mut TrapFrame) -> ! {
     // SAFETY: the caller's contract.
     unsafe { trap_return(frame) }

@@ -338,7 +338,10 @@ pub fn start(slice_us: u32) -> ! {
         };
         let regions = vm.el1_regions;
         let d = vm.doms[first].as_ref().map(|d| (d.id, d.vcpu.el1));
-        let Some((id, el1)) = d else { finish() };
+        let Some((id, el1)) = d else {
+            drop(vm);
+            finish()
+        };
         set_current(&mut vm, first);
         live::with(|m| m.switch_domain(Some(id)));
         vcpu::restore(&el1, regions);
@@ -383,11 +386,16 @@ fn idle_until_tick(vm: &mut Vm) {
             if id >= 1020 {
                 break;
             }
-            ticked |= id == intid;
+            if id == intid {
+                // The timer's interrupt is level-sensitive: it stays asserted until
+                // the timer is re-armed, so re-arm before ending it (else it is
+                // acknowledged again at once, forever), as `on_tick` does.
+                timer::arm(timer::now() + ticks);
+                ticked = true;
+            }
             crate::arch::gic::end(id);
         }
         if ticked {
-            timer::arm(timer::now() + ticks);
             return;
         }
     }
@@ -640,10 +648,9 @@ fn crash_report(d: &Domain, frame: &TrapFrame, esr: Esr) {
     }
 }
 
-/// Save the current vCPU (leaving it in `state`), pick the next and load it into
-/// `frame`; with none left, stop.
-/// Switch from the running vCPU (whose registers the trap entry saved in its frame)
-/// to the next one, which `current_frame` then gives the trap path to resume.
+/// Switch from the running vCPU (whose registers the trap entry saved in its frame),
+/// leaving it in `state`, to the next one, which `current_frame` then gives the trap
+/// path to resume; with none left, stop.
 fn switch(vm: &mut Vm, state: RunState) {
     let Some(cur) = vm.current else { return };
     let regions = vm.el1_regions;
