@@ -726,6 +726,7 @@ mod ownership_props {
     #[derive(Clone, Copy, Debug)]
     enum Step {
         MapRxen(PhysRange),
+        UnmapRxen(PhysRange),
         MapDomain(u16, PhysRange),
         UnmapDomain(u16),
         Switch(Option<u16>),
@@ -738,6 +739,7 @@ mod ownership_props {
     fn step() -> impl Strategy<Value = Step> {
         prop_oneof![
             2 => range().prop_map(Step::MapRxen),
+            1 => range().prop_map(Step::UnmapRxen),
             4 => (1u16..4, range()).prop_map(|(d, r)| Step::MapDomain(d, r)),
             1 => (1u16..4).prop_map(Step::UnmapDomain),
             3 => prop::option::of(1u16..4).prop_map(Step::Switch),
@@ -786,6 +788,8 @@ mod ownership_props {
                 let (before_regs, before_used) = (m.hw().regs, m.table().used_count());
                 let ok = match s {
                     Step::MapRxen(r) => m.map(r, Attrs::DATA).is_ok(),
+                    // Often refused (not mapped, or a domain's): that changes nothing.
+                    Step::UnmapRxen(r) => m.unmap(r).is_ok(),
                     Step::MapDomain(d, r) => {
                         let ok = m.map_domain(d, r, Attrs::normal(false, false)).is_ok();
                         // A new region starts disabled; the running domain's is switched on.
