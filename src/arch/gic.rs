@@ -316,11 +316,10 @@ pub mod timer {
     }
 }
 
-/// An interrupt handler: the INTID and the interrupted context (the running vCPU's
-/// frame when `from_guest`). A handler may switch vCPUs (`domain::vm`): the trap path
-/// then resumes the next vCPU's frame, and `frame` is the descheduled one's, not to be
-/// written after the switch.
-pub type Handler = fn(intid: u32, frame: &mut super::traps::TrapFrame, from_guest: bool);
+/// An interrupt handler: the INTID, and whether a guest was running (else rxen was, at
+/// EL2). No frame: a handler may switch vCPUs (`domain::vm`), after which the
+/// interrupted frame is no longer the one the trap path resumes.
+pub type Handler = fn(intid: u32, from_guest: bool);
 
 static HANDLERS: SpinMutex<[Option<Handler>; 32]> = SpinMutex::new([None; 32]);
 
@@ -335,14 +334,14 @@ pub fn register(intid: u32, h: Handler) -> bool {
 
 /// The IRQ vector's work: acknowledge, run the handler, end, until nothing is pending.
 /// An interrupt with no handler is ended and reported once.
-pub fn dispatch(frame: &mut super::traps::TrapFrame, from_guest: bool) {
+pub fn dispatch(from_guest: bool) {
     while let Some(id) = acknowledge() {
         if id >= 1020 {
             break;
         }
         let h = HANDLERS.lock().get(id as usize).copied().flatten();
         match h {
-            Some(h) => h(id, frame, from_guest),
+            Some(h) => h(id, from_guest),
             None => log::warn!("interrupt {id} has no handler: ignored"),
         }
         end(id);

@@ -58,11 +58,11 @@ extern "C" fn el2_trap(frame: &mut TrapFrame, vector: u64) -> *mut TrapFrame {
     match vector {
         8 => return crate::domain::vm::on_guest_sync(frame),
         9 => {
-            super::gic::dispatch(frame, true);
+            super::gic::dispatch(true);
             return crate::domain::vm::current_frame();
         }
         5 => {
-            super::gic::dispatch(frame, false);
+            super::gic::dispatch(false);
             return frame;
         }
         _ => {}

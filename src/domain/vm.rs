@@ -357,7 +357,7 @@ pub fn start(slice_us: u32) -> ! {
 /// yet: a block lasts at most a slice) and the running one goes to the back of the
 /// queue, whatever it was doing and even with its interrupts masked (HCR_EL2.IMO
 /// routes the tick to EL2).
-fn on_tick(_intid: u32, _frame: &mut TrapFrame, from_guest: bool) {
+fn on_tick(_intid: u32, from_guest: bool) {
     let mut vm = VM.lock();
     let Some((_, ticks)) = vm.tick else { return };
     timer::arm(timer::now() + ticks);

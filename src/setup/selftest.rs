@@ -116,7 +116,7 @@ pub fn on_abort(esr: Esr, far: u64, elr: u64) {
 /// What the interrupt self-check's handler saw: (times handled, counter at entry).
 static IRQ_SEEN: SpinMutex<(u32, u64)> = SpinMutex::new((0, 0));
 
-fn on_selftest_irq(_intid: u32, _frame: &mut crate::arch::traps::TrapFrame, _from_guest: bool) {
+fn on_selftest_irq(_intid: u32, _from_guest: bool) {
     let now = crate::arch::gic::timer::now();
     crate::arch::gic::timer::disarm();
     let mut seen = IRQ_SEEN.lock();
