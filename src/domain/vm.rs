@@ -97,6 +97,7 @@ static VM: SpinMutex<Vm> = SpinMutex::new(Vm {
 /// Reached through raw pointers only (`frame_ptr`): the trap path holds a `&mut` to
 /// the running vCPU's frame while it handles a trap, and nothing else touches that
 /// frame meanwhile (one CPU; EL2 runs with interrupts masked).
+///
 /// Left uninitialised (.bss.noinit: the boot head does not zero it, which would cost
 /// every boot a page): `build` writes a domain's frame before anything reads it.
 #[repr(C, align(16))]
