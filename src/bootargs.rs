@@ -6,12 +6,14 @@
 /// map: each must end in exactly the matching abort.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SelfTest {
-    /// Branch into the freed init text: instruction abort, translation fault.
+    /// Branch into the freed init text (heap memory now, execute-never): instruction
+    /// abort, permission fault.
     ExecInit,
     /// Store to hypervisor text: data abort, permission fault, write.
     WriteText,
-    /// Load from freed init data: data abort, translation fault, read.
-    ReadFreedInit,
+    /// Load from the first byte past the image (`_end`): no region covers it, so a
+    /// data abort, translation fault, read.
+    ReadPastImage,
     /// Store to read-only data: data abort, permission fault, write.
     WriteRodata,
     /// Branch into data: instruction abort, permission fault (execute-never).
@@ -27,7 +29,7 @@ impl SelfTest {
     pub const ALL: [SelfTest; 5] = [
         Self::ExecInit,
         Self::WriteText,
-        Self::ReadFreedInit,
+        Self::ReadPastImage,
         Self::WriteRodata,
         Self::ExecData,
     ];
@@ -36,7 +38,7 @@ impl SelfTest {
         match self {
             Self::ExecInit => "exec-init",
             Self::WriteText => "write-text",
-            Self::ReadFreedInit => "read-freed-init",
+            Self::ReadPastImage => "read-past-image",
             Self::WriteRodata => "write-rodata",
             Self::ExecData => "exec-data",
             Self::Timer => "timer",
@@ -70,7 +72,7 @@ pub struct Options {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum BootArgsError<'a> {
-    #[error("bootargs: unknown self-test {0:?} (known: exec-init, write-text, read-freed-init, write-rodata, exec-data, timer, sgi)")]
+    #[error("bootargs: unknown self-test {0:?} (known: exec-init, write-text, read-past-image, write-rodata, exec-data, timer, sgi)")]
     UnknownSelfTest(&'a str),
     #[error("bootargs: unknown log level {0:?} (known: error, warn, info, debug, trace)")]
     UnknownLogLevel(&'a str),

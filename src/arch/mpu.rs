@@ -51,6 +51,40 @@ impl MpuHw for El2Mpu {
         unsafe { asm!("dsb sy", "isb", options(nostack, preserves_flags)) };
     }
 
+    fn disable_then_program(&mut self, disable: u8, index: u8, prbar: u64, prlar: u64) {
+        // One asm block from the first write to the barrier: between the writes a range
+        // in use (for a join, the image's data) is unmapped, so nothing may load, store
+        // or take an exception there. DAIF is masked for the block and restored after.
+        // SAFETY: the region table has decided both writes (`Mpu::join`: disable the
+        // lower region, then move the upper one's base down over it); the block makes
+        // no memory access, masks every exception, selects each region with PRSELR
+        // (ISB before its PRBAR/PRLAR writes) and ends with DSB; ISB, so the code after
+        // it sees only the final map, in which every range in use is mapped again.
+        unsafe {
+            asm!(
+                "mrs {daif}, daif",
+                "msr daifset, #0xf",
+                "msr S3_4_C6_C2_1, {d}",
+                "isb",
+                "msr S3_4_C6_C8_1, xzr",
+                "msr S3_4_C6_C8_0, xzr",
+                "msr S3_4_C6_C2_1, {i}",
+                "isb",
+                "msr S3_4_C6_C8_0, {b}",
+                "msr S3_4_C6_C8_1, {l}",
+                "dsb sy",
+                "isb",
+                "msr daif, {daif}",
+                daif = out(reg) _,
+                d = in(reg) disable as u64,
+                i = in(reg) index as u64,
+                b = in(reg) prbar,
+                l = in(reg) prlar,
+                options(nostack)
+            );
+        }
+    }
+
     fn write_prenr(&mut self, value: u32) {
         // SAFETY: PRENR_EL2 sets the EN bits of regions 0..31; the region table has
         // computed `value` so that every hypervisor region stays enabled. The caller

@@ -10,7 +10,10 @@ use crate::arch::layout::Layout;
 use crate::setup::fatal;
 
 /// Relax init text RX to RW, invalidate the instruction cache, zero all init memory,
-/// unmap init text and shrink init data + bss to bss. Any failed step is fatal.
+/// then join data, the freed init memory and bss into one EL2 MPU region (RW, XN) and
+/// give the freed init memory to the heap, as Xen gives its freed init pages to its
+/// heap. Init text can never run again (execute-never, and zeroed); one region fewer
+/// is left for rxen, one more for the domains. Any failed step is fatal.
 /// Unmangled and never inlined so profilers and debuggers can find it.
 #[no_mangle]
 #[inline(never)]
@@ -33,15 +36,24 @@ pub extern "C" fn free_init_memory() {
     // the boot MPU record was consumed), and no Rust reference points into it.
     // (init is 4 KiB aligned at both ends: whole 1 KiB blocks.)
     unsafe { crate::arch::mem::zero_blocks(l.init.start, l.init.end) };
-    if let Err(e) = live::with(|m| m.unmap(l.init_text)) {
-        fatal("free_init_memory: unmap init text", &e);
+    // data | init text | init data + bss: three adjacent RW XN regions by now.
+    let data_init_text = super::PhysRange::new(l.data.start, l.init_text.end);
+    if let Err(e) = live::with(|m| {
+        m.join(l.data, l.init_text)?;
+        m.join(data_init_text, l.init_data_bss)
+    }) {
+        fatal("free_init_memory: join data, init memory and bss", &e);
     }
-    if let Err(e) = live::with(|m| m.shrink(l.init_data_bss, l.bss)) {
-        fatal("free_init_memory: shrink init data + bss to bss", &e);
+    // SAFETY: the init memory is mapped read-write (inside the region just joined),
+    // zeroed, and nothing uses it any more: it is the heap's alone from here on.
+    if !unsafe { crate::setup::heap_add_freed(l.init) } {
+        fatal(
+            "free_init_memory: give init memory to the heap",
+            &"no heap bank left",
+        );
     }
-    // Each MPU operation ends with DSB + ISB (MpuHw::sync): the map is in force.
     info!(
-        "free_init_memory: freed {} bytes ({} KiB) of init memory",
+        "free_init_memory: freed {} bytes ({} KiB) of init memory into the heap",
         l.init.size(),
         l.init.size() / 1024
     );

@@ -37,9 +37,25 @@ pub mod status {
     pub const DOMAIN_FAILED: u32 = 5;
 }
 
-/// The heap: every `xen,static-heap` bank.
+/// The heap: every `xen,static-heap` bank, then the freed init memory.
 #[global_allocator]
-static HEAP: MultiHeap<{ dt::MAX_HEAPS }> = MultiHeap::new();
+static HEAP: MultiHeap<{ dt::MAX_HEAPS + 1 }> = MultiHeap::new();
+
+/// Give the freed init memory to the heap as its last bank (`free_init_memory`).
+/// Returns false if no bank is left (cannot happen: one is kept for it). Unmangled
+/// and never inlined: tests stop here to see init memory zeroed and joined before the
+/// heap writes its first block header into it.
+///
+/// # Safety
+/// `range` must be mapped read-write and used by nothing else from now on.
+#[no_mangle]
+#[inline(never)]
+pub unsafe fn heap_add_freed(range: PhysRange) -> bool {
+    // SAFETY: the caller gives the range to the heap alone, mapped read-write; it is
+    // the image's init memory, which overlaps no static heap bank (dt::parse keeps
+    // those clear of the image).
+    unsafe { HEAP.add(range.start as *mut u8, range.size() as usize) }
+}
 
 /// The built-in FVP BaseR device tree (dts/fvp-baser.dts), used when x0 is 0.
 #[repr(C, align(8))]

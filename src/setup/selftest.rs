@@ -30,10 +30,11 @@ static EXPECTED: SpinMutex<Option<Expected>> = SpinMutex::new(None);
 
 fn expectation(test: SelfTest, l: &Layout) -> Expected {
     let (ec, kind, write, far) = match test {
-        SelfTest::ExecInit => (0x21, FaultKind::Translation, false, l.init_text.start),
+        // Freed init text is heap memory now: mapped, but execute-never.
+        SelfTest::ExecInit => (0x21, FaultKind::Permission, false, l.init_text.start),
         SelfTest::WriteText => (0x25, FaultKind::Permission, true, l.text.start),
-        // The first byte of what was init data: no region covers it any more.
-        SelfTest::ReadFreedInit => (0x25, FaultKind::Translation, false, l.init_text.end),
+        // The first byte past the image: no region covers it.
+        SelfTest::ReadPastImage => (0x25, FaultKind::Translation, false, l.bss.end),
         SelfTest::WriteRodata => (0x25, FaultKind::Permission, true, l.rodata.start),
         SelfTest::ExecData => (0x21, FaultKind::Permission, false, l.data.start),
         // Not abort checks: `run` sends them to `run_interrupt` first.
@@ -78,7 +79,7 @@ pub fn run(test: SelfTest) -> ! {
             // changes, and the trap handler ends the run without returning.
             unsafe { asm!("str xzr, [{t}]", t = in(reg) target, options(nostack)) }
         }
-        SelfTest::ReadFreedInit => {
+        SelfTest::ReadPastImage => {
             // SAFETY: the load is meant to fault (no region covers the address); it
             // reads nothing and the trap handler ends the run without returning.
             unsafe { asm!("ldr {v}, [{t}]", t = in(reg) target, v = out(reg) _, options(nostack)) }

@@ -54,6 +54,12 @@ impl MpuHw for FakeMpu {
         self.log.push(HwEvent::Sync);
     }
 
+    fn disable_then_program(&mut self, disable: u8, index: u8, prbar: u64, prlar: u64) {
+        self.write_region(disable, 0, 0);
+        self.write_region(index, prbar, prlar);
+        self.sync();
+    }
+
     fn write_prenr(&mut self, value: u32) {
         for i in 0..32usize.min(self.regs.len()) {
             let (b, l) = self.regs[i];

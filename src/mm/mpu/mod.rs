@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 //! The EL2 MPU mapping core: a software mirror of the EL2 region table with a
 //! refcount per region and a bitmap of used slots, and the operations Xen's MPU port
-//! offers (map, modify, unmap, ioremap) plus the shrink that `free_init_memory` needs.
+//! offers (map, modify, unmap, ioremap) plus the join that `free_init_memory` needs.
 //!
 //! Every rule is decided here on plain data. The only way out to hardware is the
 //! [`MpuHw`] trait, called after an operation has decided to succeed: a failed
@@ -115,6 +115,11 @@ pub trait MpuHw {
     fn write_region(&mut self, index: u8, prbar: u64, prlar: u64);
     /// Make the writes so far visible to every later access and fetch (DSB; ISB).
     fn sync(&mut self);
+    /// Disable region `disable`, then program region `index` with these values, then
+    /// synchronise (DSB; ISB), with no memory access and no exception taken from the
+    /// first write to the barrier: for `Mpu::join`, whose first write leaves a range
+    /// that is in use unmapped until the second write covers it again.
+    fn disable_then_program(&mut self, disable: u8, index: u8, prbar: u64, prlar: u64);
     /// Write PRENR_EL2: the EN bits of regions 0..31 in one write (how a domain
     /// switch turns one domain's regions off and the next one's on).
     fn write_prenr(&mut self, value: u32);

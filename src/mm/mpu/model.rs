@@ -25,7 +25,7 @@ pub enum Op {
     Map(PhysRange, Attrs),
     Unmap(PhysRange),
     Modify(PhysRange, Attrs),
-    Shrink(PhysRange, PhysRange),
+    Join(PhysRange, PhysRange),
 }
 
 impl Model {
@@ -108,15 +108,15 @@ impl Model {
                     _ => false,
                 }
             }
-            Op::Shrink(r, new) => {
-                if !self.valid(r) || !self.valid(new) {
+            Op::Join(lower, upper) => {
+                if !self.valid(lower) || !self.valid(upper) || lower.end != upper.start {
                     return false;
                 }
-                match self.hit(r) {
-                    Some(i)
-                        if self.maps[i].0 == r && r.contains_range(&new) && self.maps[i].2 == 1 =>
-                    {
-                        self.maps[i].0 = new;
+                let exact = |r: PhysRange| self.maps.iter().position(|m| m.0 == r && m.2 == 1);
+                match (exact(lower), exact(upper)) {
+                    (Some(l), Some(u)) if self.maps[l].1 == self.maps[u].1 => {
+                        self.maps[u].0 = PhysRange::new(lower.start, upper.end);
+                        self.maps.remove(l);
                         true
                     }
                     _ => false,
@@ -132,7 +132,7 @@ pub fn apply(m: &mut Mpu<FakeMpu>, op: Op) -> bool {
         Op::Map(r, a) => m.map(r, a).is_ok(),
         Op::Unmap(r) => m.unmap(r).is_ok(),
         Op::Modify(r, a) => m.modify(r, a).is_ok(),
-        Op::Shrink(a, b) => m.shrink(a, b).is_ok(),
+        Op::Join(a, b) => m.join(a, b).is_ok(),
     }
 }
 
@@ -252,7 +252,11 @@ pub fn ops_from_bytes(data: &[u8]) -> (u8, Vec<Op>) {
                 0 => Op::Map(r, a),
                 1 => Op::Unmap(r),
                 2 => Op::Modify(r, a),
-                _ => Op::Shrink(r, range(c[4], c[2] >> 2)),
+                // Join `r` with the range of c[4]'s length that follows it.
+                _ => Op::Join(
+                    r,
+                    PhysRange::new(r.end, r.end + ((c[4] as u64 & 3) + 1) * PAGE_SIZE),
+                ),
             }
         })
         .collect();

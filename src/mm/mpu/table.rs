@@ -109,11 +109,16 @@ pub enum MpuError {
     },
     #[error("range {range}: {mem:?} is not device memory")]
     NotDevice { range: PhysRange, mem: MemType },
-    #[error("MPU region {index} {region}: cannot shrink to {range}, which must be a non-empty part of it")]
-    BadShrink {
-        range: PhysRange,
-        index: u8,
-        region: PhysRange,
+    #[error("cannot join {lower} and {upper}: the first must end where the second starts")]
+    NotAdjacent { lower: PhysRange, upper: PhysRange },
+    #[error(
+        "cannot join {lower} ({lower_attrs}) and {upper} ({upper_attrs}): their attributes differ"
+    )]
+    JoinAttributes {
+        lower: PhysRange,
+        lower_attrs: Attrs,
+        upper: PhysRange,
+        upper_attrs: Attrs,
     },
     #[error("boot MPU region {index}: {reason:?} (PRBAR {prbar:#x}, PRLAR {prlar:#x})")]
     BadBootRegion {
@@ -546,32 +551,41 @@ impl<H: MpuHw> Mpu<H> {
         }
     }
 
-    /// Shrink the region that is exactly `range`, mapped once, to `new`, a non-empty
-    /// part of it. Used by `free_init_memory` for the init-data+bss region.
-    pub fn shrink(&mut self, range: PhysRange, new: PhysRange) -> Result<(), MpuError> {
-        self.table.check_range(new)?;
-        self.table.check_range(range)?;
-        let index = self.exact(range)?;
-        let region = self.table.regions[index as usize];
-        if !region.range.contains_range(&new) {
-            return Err(MpuError::BadShrink {
-                range: new,
-                index,
-                region: region.range,
+    /// Join the regions that are exactly `lower` and `upper`, adjacent (`lower` ends
+    /// where `upper` starts), each mapped once and with the same attributes, into one
+    /// region over both; returns its index. `upper`'s slot grows down over `lower`,
+    /// whose slot is freed. Used by `free_init_memory`: data, the freed init memory and
+    /// bss become one region.
+    ///
+    /// No two enabled regions overlap at any moment: `MpuHw::disable_then_program`
+    /// disables `lower` and then moves `upper`'s base down, with no memory access and
+    /// no exception between the two writes (for that instant `lower` is unmapped).
+    pub fn join(&mut self, lower: PhysRange, upper: PhysRange) -> Result<u8, MpuError> {
+        self.table.check_range(lower)?;
+        self.table.check_range(upper)?;
+        if lower.end != upper.start {
+            return Err(MpuError::NotAdjacent { lower, upper });
+        }
+        let lo = self.exact(lower)?;
+        let up = self.exact(upper)?;
+        let lower_attrs = self.table.regions[lo as usize].attrs;
+        let upper_attrs = self.table.regions[up as usize].attrs;
+        if lower_attrs != upper_attrs {
+            return Err(MpuError::JoinAttributes {
+                lower,
+                lower_attrs,
+                upper,
+                upper_attrs,
             });
         }
-        if region.refcount > 0 {
-            return Err(MpuError::SharedRegion {
-                range,
-                index,
-                mappings: region.refcount as u16 + 1,
-            });
-        }
-        let (prbar, prlar) = encode(new, region.attrs);
-        self.hw.write_region(index, prbar, prlar);
-        self.hw.sync();
-        self.table.regions[index as usize].range = new;
-        Ok(())
+        self.mapped_once(lower, lo)?;
+        self.mapped_once(upper, up)?;
+        let joined = PhysRange::new(lower.start, upper.end);
+        let (prbar, prlar) = encode(joined, upper_attrs);
+        self.hw.disable_then_program(lo, up, prbar, prlar);
+        self.table.clear(lo);
+        self.table.regions[up as usize].range = joined;
+        Ok(up)
     }
 
     /// The index of the region that is exactly `range` (already checked), or the error
@@ -587,6 +601,19 @@ impl<H: MpuHw> Mpu<H> {
                 range,
                 index,
                 region: self.table.regions[index as usize].range,
+            }),
+        }
+    }
+
+    /// Refuse to reshape region `index` (found for `range`) while it is mapped more
+    /// than once: the other mappings rely on its shape.
+    fn mapped_once(&self, range: PhysRange, index: u8) -> Result<(), MpuError> {
+        match self.table.regions[index as usize].refcount {
+            0 => Ok(()),
+            n => Err(MpuError::SharedRegion {
+                range,
+                index,
+                mappings: n as u16 + 1,
             }),
         }
     }

@@ -406,44 +406,161 @@ fn ioremap_maps_device_memory_rw_xn_and_refuses_normal_memory() {
     );
 }
 
+/// Replay `log` from the registers `regs` and require that no two enabled regions
+/// overlap after any single write (the MPU faults an access that two regions match).
+fn never_overlapping(mut regs: Vec<(u64, u64)>, log: &[HwEvent]) {
+    for e in log {
+        if let HwEvent::Write {
+            index,
+            prbar,
+            prlar,
+        } = *e
+        {
+            regs[index as usize] = (prbar, prlar);
+            let on: Vec<PhysRange> = regs
+                .iter()
+                .filter(|(_, l)| l & 1 != 0)
+                .map(|&(b, l)| decode(b, l).unwrap().0)
+                .collect();
+            for (i, a) in on.iter().enumerate() {
+                for b in &on[i + 1..] {
+                    assert!(!a.overlaps(b), "{a} and {b} both enabled after {e:?}");
+                }
+            }
+        }
+    }
+}
+
 #[test]
-fn shrink_moves_base_of_exact_region_mapped_once() {
+fn join_grows_the_upper_region_over_the_lower_after_disabling_it() {
+    // free_init_memory's shape: data, init text (RW by now), init data + bss.
     let mut m = mpu(4);
-    let init_data_bss = r(0x20000, 0x30000);
-    m.map(init_data_bss, Attrs::DATA).unwrap();
+    let (data, init_text, init_data_bss) = (
+        r(0x20000, 0x24000),
+        r(0x24000, 0x2a000),
+        r(0x2a000, 0x30000),
+    );
+    for range in [data, init_text, init_data_bss] {
+        m.map(range, Attrs::DATA).unwrap();
+    }
+    let regs = m.hw().regs.to_vec();
     m.hw_mut().log.clear();
-    assert_eq!(m.shrink(init_data_bss, r(0x24000, 0x30000)), Ok(()));
+    assert_eq!(m.join(data, init_text), Ok(1));
+    let rw_xn = 0x30 | 0b10;
     assert_eq!(
         m.hw().log,
         vec![
             HwEvent::Write {
                 index: 0,
-                prbar: 0x24000 | 0x30 | 0b10,
-                prlar: 0x2ffc0 | (3 << 1) | 1
+                prbar: 0,
+                prlar: 0
+            },
+            HwEvent::Write {
+                index: 1,
+                prbar: 0x20000 | rw_xn,
+                prlar: 0x29fc0 | (3 << 1) | 1
             },
             HwEvent::Sync
         ]
     );
-    assert_eq!(m.table().get(0).unwrap().range, r(0x24000, 0x30000));
-    // Growing, or a range outside, is refused.
+    never_overlapping(regs, &m.hw().log);
+    assert_eq!(m.table().get(0), None, "the lower slot is free");
+    assert_eq!(m.table().get(1).unwrap().range, r(0x20000, 0x2a000));
+
+    let regs = m.hw().regs.to_vec();
+    m.hw_mut().log.clear();
+    assert_eq!(m.join(r(0x20000, 0x2a000), init_data_bss), Ok(2));
+    never_overlapping(regs, &m.hw().log);
+    let joined = *m.table().get(2).unwrap();
+    assert_eq!(
+        (joined.range, joined.attrs, joined.refcount),
+        (r(0x20000, 0x30000), Attrs::DATA, 0)
+    );
+    assert_eq!(m.table().used_count(), 1);
+    assert_eq!(m.hw().regs[2], encode(r(0x20000, 0x30000), Attrs::DATA));
+    assert_eq!(m.hw().enabled().collect::<Vec<_>>(), vec![2]);
+    // The freed slot is the next one a map takes.
+    assert_eq!(m.map(r(0x40000, 0x41000), Attrs::RODATA), Ok(0));
+}
+
+#[test]
+fn join_refuses_gaps_other_attributes_shared_partial_and_unmapped_ranges() {
+    let mut m = mpu(8);
+    let (a, b, c) = (
+        r(0x20000, 0x24000),
+        r(0x24000, 0x28000),
+        r(0x28000, 0x2c000),
+    );
+    m.map(a, Attrs::DATA).unwrap();
+    m.map(b, Attrs::DATA).unwrap();
+    m.map(c, Attrs::RODATA).unwrap();
+    m.map(r(0x30000, 0x34000), Attrs::DATA).unwrap();
     refused(
         &mut m,
-        MpuError::BadShrink {
-            range: r(0x20000, 0x30000),
-            index: 0,
-            region: r(0x24000, 0x30000),
+        MpuError::NotAdjacent {
+            lower: a,
+            upper: r(0x30000, 0x34000),
         },
-        |m| m.shrink(r(0x24000, 0x30000), r(0x20000, 0x30000)),
+        |m| m.join(a, r(0x30000, 0x34000)).map(drop),
     );
-    m.map(r(0x24000, 0x30000), Attrs::DATA).unwrap();
+    // Upper before lower is not adjacent either.
+    refused(&mut m, MpuError::NotAdjacent { lower: b, upper: a }, |m| {
+        m.join(b, a).map(drop)
+    });
+    refused(
+        &mut m,
+        MpuError::JoinAttributes {
+            lower: b,
+            lower_attrs: Attrs::DATA,
+            upper: c,
+            upper_attrs: Attrs::RODATA,
+        },
+        |m| m.join(b, c).map(drop),
+    );
+    refused(
+        &mut m,
+        MpuError::NotMapped {
+            range: r(0x2c000, 0x30000),
+        },
+        |m| m.join(c, r(0x2c000, 0x30000)).map(drop),
+    );
+    refused(
+        &mut m,
+        MpuError::PartialRange {
+            range: r(0x24000, 0x26000),
+            index: 1,
+            region: b,
+        },
+        |m| m.join(a, r(0x24000, 0x26000)).map(drop),
+    );
+    refused(
+        &mut m,
+        MpuError::Misaligned {
+            range: r(0x24000, 0x24040),
+        },
+        |m| m.join(r(0x20000, 0x24000), r(0x24000, 0x24040)).map(drop),
+    );
+    // A region mapped twice keeps its shape: the other mapping relies on it.
+    m.map(b, Attrs::DATA).unwrap();
     refused(
         &mut m,
         MpuError::SharedRegion {
-            range: r(0x24000, 0x30000),
-            index: 0,
+            range: b,
+            index: 1,
             mappings: 2,
         },
-        |m| m.shrink(r(0x24000, 0x30000), r(0x28000, 0x30000)),
+        |m| m.join(a, b).map(drop),
+    );
+    // A domain's region is never joined with rxen's.
+    let d = m.map_domain(1, r(0x34000, 0x38000), Attrs::DATA).unwrap();
+    refused(
+        &mut m,
+        MpuError::OwnedByDomain {
+            range: r(0x34000, 0x38000),
+            index: d,
+            domain: 1,
+        },
+        |m| m.join(r(0x30000, 0x34000), r(0x34000, 0x38000)).map(drop),
     );
 }
 
@@ -553,7 +670,9 @@ mod model {
             4 => (range(), attrs()).prop_map(|(r, a)| Op::Map(r, a)),
             3 => range().prop_map(Op::Unmap),
             2 => (range(), attrs()).prop_map(|(r, a)| Op::Modify(r, a)),
-            1 => (range(), range()).prop_map(|(a, b)| Op::Shrink(a, b)),
+            // Adjacent by construction: only the table decides whether they join.
+            1 => (0u64..8, 1u64..3, 1u64..3)
+                .prop_map(|(p, n, k)| Op::Join(r(p * K4, (p + n) * K4), r((p + n) * K4, (p + n + k) * K4))),
         ]
     }
 
