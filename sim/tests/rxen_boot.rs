@@ -287,6 +287,32 @@ fn every_selftest_ends_in_exactly_its_abort() {
 }
 
 #[test]
+fn read_past_image_refuses_a_platform_that_maps_what_follows_the_image() {
+    // A static heap bank right after the image: `_end` is mapped, so the self-check
+    // cannot expect a translation fault there and must say why it fails.
+    let probe = loaded(Config::default(), DtbChoice::Blob(platform_dtb("")));
+    let end = probe.symbol("_end").unwrap();
+    let blob = dtb::generate(&dtb::Platform {
+        dram_base: 0,
+        dram_size: 0x8000_0000,
+        static_heap: Some((end, 0x10_0000)),
+        bootargs: String::new(),
+        xen_bootargs: "rxen.selftest=read-past-image".into(),
+    })
+    .unwrap();
+    let (m, o) = boot_with(Config::default(), DtbChoice::Blob(blob));
+    let out = m.console_text();
+    assert_eq!(o.status, 4, "{out}");
+    assert!(
+        out.contains(&format!(
+            "selftest read-past-image: {end:#x} is mapped on this platform (EL2 MPU region"
+        )),
+        "{out}"
+    );
+    assert!(!out.contains("expecting a data abort"), "{out}");
+}
+
+#[test]
 fn unknown_selftest_is_refused_with_status_1() {
     let (m, o) = boot("rxen.selftest=nonsense");
     assert_eq!(o.status, 1);

@@ -28,8 +28,10 @@ impl MpuHw for El2Mpu {
                 );
             }
         } else {
-            // Enabling or changing: the base first. A shrink only ever narrows the
-            // region, and an unused slot still has EN clear while its base changes.
+            // Enabling or changing: the base first. Regions keep their range here (a
+            // permission change, a domain switch), and an unused slot still has EN
+            // clear while its base changes; `join`, which moves a base, has its own
+            // path (`disable_then_program`).
             // SAFETY: as above, for a region the table has decided to program; no
             // access between the writes depends on this region (no stack, no loads).
             unsafe {

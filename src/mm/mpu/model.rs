@@ -8,7 +8,7 @@
 extern crate alloc;
 use alloc::vec::Vec;
 
-use super::fake::FakeMpu;
+use super::fake::{FakeMpu, HwEvent};
 use super::{decode, encode, Attrs, MemType, Mpu, MpuTable};
 use crate::mm::{PhysRange, PAGE_SIZE};
 
@@ -189,11 +189,40 @@ pub fn check_invariants(m: &Mpu<FakeMpu>, model: &Model) {
     }
 }
 
+/// Replay the hardware events `log` from the registers `regs` and panic if two
+/// enabled regions overlap after any single write: the MPU faults an access that two
+/// regions match, so no operation may pass through such a state.
+pub fn never_overlapping(mut regs: Vec<(u64, u64)>, log: &[HwEvent]) {
+    for e in log {
+        if let HwEvent::Write {
+            index,
+            prbar,
+            prlar,
+        } = *e
+        {
+            regs[index as usize] = (prbar, prlar);
+            let on: Vec<PhysRange> = regs
+                .iter()
+                .filter(|(_, l)| l & 1 != 0)
+                .map(|&(b, l)| decode(b, l).expect("undecodable region").0)
+                .collect();
+            for (i, a) in on.iter().enumerate() {
+                for b in &on[i + 1..] {
+                    assert!(!a.overlaps(b), "{a} and {b} both enabled after {e:?}");
+                }
+            }
+        }
+    }
+}
+
 /// Run `ops` against both and check after every step: results agree, a failed
-/// operation changes nothing, the invariants hold.
-pub fn run_sequence(count: u8, pa_bits: u8, ops: &[Op]) {
+/// operation changes nothing, no register write leaves two regions overlapping, the
+/// invariants hold. Returns how many operations of each kind succeeded (map, unmap,
+/// modify, join).
+pub fn run_sequence(count: u8, pa_bits: u8, ops: &[Op]) -> [usize; 4] {
     let mut m = Mpu::new(MpuTable::new(count, pa_bits), FakeMpu::new());
     let mut model = Model::new(count, pa_bits);
+    let mut done = [0; 4];
     for &op in ops {
         let before = snapshot(&m);
         let ok = apply(&mut m, op);
@@ -202,14 +231,23 @@ pub fn run_sequence(count: u8, pa_bits: u8, ops: &[Op]) {
             model.apply(op),
             "{op:?}: table and model disagree on success"
         );
-        if !ok {
+        if ok {
+            done[match op {
+                Op::Map(..) => 0,
+                Op::Unmap(_) => 1,
+                Op::Modify(..) => 2,
+                Op::Join(..) => 3,
+            }] += 1;
+        } else {
             assert!(
                 snapshot(&m) == before,
                 "failed {op:?} changed the table or the hardware"
             );
         }
+        never_overlapping(before.1, &m.hw().log[before.2..]);
         check_invariants(&m, &model);
     }
+    done
 }
 
 const ATTRS: [Attrs; 6] = [

@@ -16,7 +16,7 @@ fn mpu(count: u8) -> Mpu<FakeMpu> {
     Mpu::new(MpuTable::new(count, 40), FakeMpu::new())
 }
 
-use super::model::snapshot as state;
+use super::model::{never_overlapping, snapshot as state};
 
 /// Assert that `op` fails with `expected` and changes nothing.
 fn refused(
@@ -406,31 +406,6 @@ fn ioremap_maps_device_memory_rw_xn_and_refuses_normal_memory() {
     );
 }
 
-/// Replay `log` from the registers `regs` and require that no two enabled regions
-/// overlap after any single write (the MPU faults an access that two regions match).
-fn never_overlapping(mut regs: Vec<(u64, u64)>, log: &[HwEvent]) {
-    for e in log {
-        if let HwEvent::Write {
-            index,
-            prbar,
-            prlar,
-        } = *e
-        {
-            regs[index as usize] = (prbar, prlar);
-            let on: Vec<PhysRange> = regs
-                .iter()
-                .filter(|(_, l)| l & 1 != 0)
-                .map(|&(b, l)| decode(b, l).unwrap().0)
-                .collect();
-            for (i, a) in on.iter().enumerate() {
-                for b in &on[i + 1..] {
-                    assert!(!a.overlaps(b), "{a} and {b} both enabled after {e:?}");
-                }
-            }
-        }
-    }
-}
-
 #[test]
 fn join_grows_the_upper_region_over_the_lower_after_disabling_it() {
     // free_init_memory's shape: data, init text (RW by now), init data + bss.
@@ -639,7 +614,7 @@ fn errors_name_the_range_and_the_rule() {
 mod model {
     //! Property tests: random operation sequences against the reference model.
     use super::*;
-    use crate::mm::mpu::model::{run_sequence, Op};
+    use crate::mm::mpu::model::{run_sequence, Model, Op};
     use proptest::prelude::*;
 
     fn range() -> impl Strategy<Value = PhysRange> {
@@ -651,13 +626,15 @@ mod model {
     }
 
     fn attrs() -> impl Strategy<Value = Attrs> {
+        // Mostly read-write data, as most of rxen's mappings are (and so that
+        // neighbours often share attributes and can be joined).
         prop_oneof![
-            Just(Attrs::TEXT),
-            Just(Attrs::RODATA),
-            Just(Attrs::DATA),
-            Just(Attrs::DEVICE),
-            Just(Attrs::normal(false, false)),
-            Just(Attrs {
+            1 => Just(Attrs::TEXT),
+            1 => Just(Attrs::RODATA),
+            4 => Just(Attrs::DATA),
+            1 => Just(Attrs::DEVICE),
+            1 => Just(Attrs::normal(false, false)),
+            1 => Just(Attrs {
                 mem: MemType::NormalNc,
                 read_only: false,
                 exec_never: true
@@ -671,9 +648,86 @@ mod model {
             3 => range().prop_map(Op::Unmap),
             2 => (range(), attrs()).prop_map(|(r, a)| Op::Modify(r, a)),
             // Adjacent by construction: only the table decides whether they join.
-            1 => (0u64..8, 1u64..3, 1u64..3)
+            1 => (0u64..8, 1u64..4, 1u64..3)
                 .prop_map(|(p, n, k)| Op::Join(r(p * K4, (p + n) * K4), r((p + n) * K4, (p + n + k) * K4))),
         ]
+    }
+
+    /// Sequences that join for real: the window from page 16 on, cut into chunks of
+    /// `sizes` pages, each mapped with its attributes (mostly RW data) and, where
+    /// `shared` says, mapped twice; then joins of neighbours picked by `picks` from
+    /// the regions as they stand (a shadow model tracks them), so joins of joins come
+    /// up as in free_init_memory. Refusals (other attributes, shared regions) are in
+    /// the mix; `run_sequence` checks every step against the model all the same.
+    fn neighbour_ops(sizes: &[u64], attrs: &[bool], shared: &[bool], picks: &[usize]) -> Vec<Op> {
+        let mut shadow = Model::new(16, 20);
+        let mut ops = Vec::new();
+        let mut push = |op: Op, shadow: &mut Model| {
+            shadow.apply(op);
+            ops.push(op);
+        };
+        let mut page = 16;
+        for (i, &n) in sizes.iter().enumerate() {
+            let range = r(page * K4, (page + n) * K4);
+            let a = if attrs[i] { Attrs::DATA } else { Attrs::RODATA };
+            push(Op::Map(range, a), &mut shadow);
+            if shared[i] {
+                push(Op::Map(range, a), &mut shadow);
+            }
+            page += n;
+        }
+        for &p in picks {
+            let mut maps: Vec<PhysRange> = shadow.maps.iter().map(|m| m.0).collect();
+            if maps.len() < 2 {
+                break;
+            }
+            maps.sort_by_key(|m| m.start);
+            let i = p % (maps.len() - 1);
+            push(Op::Join(maps[i], maps[i + 1]), &mut shadow);
+        }
+        ops
+    }
+
+    fn neighbours() -> impl Strategy<Value = Vec<Op>> {
+        (
+            proptest::collection::vec(1u64..4, 2..12),
+            proptest::collection::vec(prop_oneof![5 => Just(true), 1 => Just(false)], 12),
+            proptest::collection::vec(prop_oneof![7 => Just(false), 1 => Just(true)], 12),
+            proptest::collection::vec(0usize..16, 1..12),
+        )
+            .prop_map(|(sizes, attrs, shared, picks)| {
+                neighbour_ops(&sizes, &attrs, &shared, &picks)
+            })
+    }
+
+    /// The sequences the property tests draw must reach the successful paths too:
+    /// checked on the same strategies with a fixed seed.
+    #[test]
+    fn the_random_sequences_map_modify_unmap_and_join_for_real() {
+        use proptest::strategy::ValueTree;
+        use proptest::test_runner::TestRunner;
+        let mut runner = TestRunner::deterministic();
+        let general = proptest::collection::vec(op(), 1..60);
+        let mut done = [0; 4];
+        for _ in 0..512 {
+            let ops = general.new_tree(&mut runner).unwrap().current();
+            for (d, n) in done.iter_mut().zip(run_sequence(16, 20, &ops)) {
+                *d += n;
+            }
+        }
+        assert!(done[..3].iter().all(|&n| n >= 100), "{done:?}");
+        let mut joins = [0; 2];
+        for _ in 0..256 {
+            let ops = neighbours().new_tree(&mut runner).unwrap().current();
+            let tried = ops.iter().filter(|o| matches!(o, Op::Join(..))).count();
+            let done = run_sequence(16, 20, &ops)[3];
+            joins[0] += done;
+            joins[1] += tried - done;
+        }
+        assert!(
+            joins.iter().all(|&n| n >= 100),
+            "joins (done, refused): {joins:?}"
+        );
     }
 
     proptest! {
@@ -681,6 +735,11 @@ mod model {
         #[test]
         fn random_operations_agree_with_model(count in prop_oneof![Just(4u8), Just(8), Just(16)], ops in proptest::collection::vec(op(), 1..60)) {
             run_sequence(count, 20, &ops);
+        }
+
+        #[test]
+        fn joins_of_neighbours_agree_with_model(ops in neighbours()) {
+            run_sequence(16, 20, &ops);
         }
     }
 }
