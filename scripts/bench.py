@@ -229,6 +229,27 @@ def sim_speed():
     return res
 
 
+def host_reference():
+    """What the host is, so that host timings from two machines can be compared: the
+    CPU model and the seconds CPython takes for a fixed loop of 10 million additions
+    (best of 3). r82sim's MIPS scale roughly with the latter."""
+    cpu = "unknown"
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next((l.split(":", 1)[1].strip() for l in f if l.startswith("model name")), cpu)
+    except OSError:
+        pass
+    best = None
+    for _ in range(3):
+        t0 = time.perf_counter()
+        s = 0
+        for i in range(10_000_000):
+            s += i
+        dt = time.perf_counter() - t0
+        best = dt if best is None or dt < best else best
+    return {"cpu": cpu, "cores": os.cpu_count(), "python_loop_1e7_s": round(best, 2)}
+
+
 def criterion():
     r = run(["cargo", "bench", "-p", "rxen", "--features", "fake-hw", "--bench", "mpu", "--",
              "--warm-up-time", "1", "--measurement-time", "2"])
@@ -273,6 +294,7 @@ def measure():
         warn["free_init_memory"] - warn["start_xen"])
     res["boot_profile_top"] = profile_top(5)
     res["sim_speed"] = sim_speed()
+    res["host"] = host_reference()
     res["host_mpu_ns_per_op"] = criterion()
     return res
 
