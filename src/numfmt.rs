@@ -117,11 +117,52 @@ impl Text {
         }
     }
 
-    /// Append `{:#0width$x}` of `v` (see `hex`).
+    /// Append `{:#0width$x}` of `v` (see `hex`). Inlined: `width` is mostly a
+    /// constant, and what it asks for is then known where the line is built.
+    #[inline(always)]
     pub fn hex(&mut self, v: u64, width: usize) -> &mut Self {
-        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        self.hex_digits(v, width.saturating_sub(2).min(16))
+    }
+
+    /// Append "0x" and the hex digits of `v`, at least `min` of them (at most 16).
+    /// The digits are made 8 at a time (`hex8`) and stored as whole words: "0x", then
+    /// the digits left-aligned in the next word(s). A store may run past the text into
+    /// bytes never read (up to 8 past "0x" with 8 digits or fewer): with fewer than 18
+    /// bytes of room left, `hex_tail` instead.
+    fn hex_digits(&mut self, v: u64, min: usize) -> &mut Self {
         let used = (64 - (v | 1).leading_zeros() as usize).div_ceil(4);
-        let digits = used.max(width.saturating_sub(2)).min(16);
+        let digits = used.max(min);
+        let at = self.len;
+        // Room for the longest: "0x" and 16 digits (one test, whatever `digits`).
+        if at + 18 > self.buf.len() {
+            return self.hex_tail(v, digits);
+        }
+        let end = at + 2 + digits;
+        let p = self.buf.as_mut_ptr().cast::<u8>();
+        // SAFETY: every store below lies in `buf[at..at + 2 + max(digits, 8)]`, inside
+        // `buf[at..at + 18]`, checked above to be inside the line; each fills bytes at
+        // `len` or beyond (never one of the text before), and those up to `end` end up
+        // as ASCII. The bytes past `end` are left beyond `len`, never read.
+        unsafe {
+            store8(p.add(at), u64::from_le_bytes(*b"0x\0\0\0\0\0\0"));
+            if digits > 8 {
+                // The top `digits - 8` digits of the high half, then the low half's 8
+                // ending at `end` (over the zero bytes the first store left after them).
+                store8(p.add(at + 2), hex8((v >> 32) as u32) >> (8 * (16 - digits)));
+                store8(p.add(end - 8), hex8(v as u32));
+            } else {
+                store8(p.add(at + 2), hex8(v as u32) >> (8 * (8 - digits)));
+            }
+        }
+        self.len = end;
+        self
+    }
+
+    /// `hex` near the end of the line: byte by byte (or the line marked full).
+    #[cold]
+    #[inline(never)]
+    fn hex_tail(&mut self, v: u64, digits: usize) -> &mut Self {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
         if let Some(dst) = self.reserve(2 + digits) {
             dst[0].write(b'0');
             dst[1].write(b'x');
@@ -158,8 +199,9 @@ impl Text {
 
     pub fn as_str(&self) -> &str {
         let written = &self.buf[..self.len];
-        // SAFETY: bytes `..len` were all written (`push`, `push_cut` and `reserve`'s
-        // callers fill every byte they add to `len`); MaybeUninit<u8> has u8's layout.
+        // SAFETY: bytes `..len` were all written (`push`, `push_cut`, `hex` and
+        // `reserve`'s callers fill every byte they add to `len`); MaybeUninit<u8> has
+        // u8's layout.
         as_str(unsafe { &*(written as *const [MaybeUninit<u8>] as *const [u8]) })
     }
 
@@ -174,6 +216,46 @@ impl Text {
     }
 }
 
+/// The 8 hex digits of `x` in ASCII, most significant first in memory (the
+/// little-endian word's lowest byte), all at once (SWAR): the nibbles spread one to a
+/// byte, the bytes put in memory order, then '0' added to each byte and, where the
+/// nibble is 10 or more, 'a' - '0' - 10 more.
+#[inline(always)]
+fn hex8(x: u32) -> u64 {
+    let mut w = x as u64;
+    w = (w | w << 16) & 0x0000_ffff_0000_ffff;
+    w = (w | w << 8) & 0x00ff_00ff_00ff_00ff;
+    w = (w | w << 4) & 0x0f0f_0f0f_0f0f_0f0f;
+    // Byte i holds nibble i (the least significant in byte 0): reversed for memory.
+    w = w.swap_bytes();
+    // A byte holding 10..15 carries into bit 4 when 6 is added; 0..9 do not.
+    let letters = ((w + 0x0606_0606_0606_0606) >> 4) & 0x0101_0101_0101_0101;
+    w + 0x3030_3030_3030_3030 + letters * u64::from(b'a' - b'0' - 10)
+}
+
+/// Store the 8 bytes of `w` at `p`, lowest first, whatever `p`'s alignment.
+///
+/// # Safety
+/// `p..p + 8` must be writable normal memory (a `Line` on the stack, never device
+/// memory) that no reference held elsewhere points into.
+#[inline(always)]
+unsafe fn store8(p: *mut u8, w: u64) {
+    // The firmware is compiled with strict alignment (LLVM's setting for the
+    // Cortex-R82), so `write_unaligned` would be 8 byte stores; the core itself allows
+    // an unaligned STR to normal memory (SCTLR_EL2.A is clear).
+    #[cfg(all(target_arch = "aarch64", target_os = "none"))]
+    // SAFETY: the caller gives 8 writable bytes of normal memory at `p`; the STR
+    // writes exactly those (little-endian: `w`'s lowest byte at `p`).
+    unsafe {
+        core::arch::asm!("str {w}, [{p}]", w = in(reg) w, p = in(reg) p, options(nostack, preserves_flags))
+    };
+    #[cfg(not(all(target_arch = "aarch64", target_os = "none")))]
+    // SAFETY: the caller gives 8 writable bytes at `p`; no alignment is needed.
+    unsafe {
+        p.cast::<u64>().write_unaligned(w.to_le())
+    };
+}
+
 impl Write for Text {
     fn write_str(&mut self, s: &str) -> fmt::Result {
         self.push(s);
@@ -186,7 +268,7 @@ fn as_str(b: &[u8]) -> &str {
     debug_assert!(core::str::from_utf8(b).is_ok());
     // SAFETY: a `Line` holds only bytes copied from `&str`s, each cut at a character
     // boundary (`push`, `push_cut`), and the ASCII digits, 'x' and spaces of `hex` and
-    // `dec`: valid UTF-8 as a whole.
+    // `dec` (`hex8` makes only '0'..'9' and 'a'..'f'): valid UTF-8 as a whole.
     unsafe { core::str::from_utf8_unchecked(b) }
 }
 
@@ -238,6 +320,88 @@ mod tests {
                 let mut s = String::new();
                 dec(&mut s, v, width).unwrap();
                 assert_eq!(s, std::format!("{v:<width$}"), "dec {v} width {width}");
+            }
+        }
+    }
+
+    /// Values whose hex spans every digit count, with their neighbours: 0, 1, each
+    /// 16^k - 1 and 16^k, every nibble value in each place, u64::MAX, and a few
+    /// pseudo-random ones.
+    fn hex_values() -> std::vec::Vec<u64> {
+        let mut v = std::vec![0, 1, u64::MAX, u64::MAX - 1, 0x8000_0000_0000_0000];
+        for k in 1..16 {
+            v.push((1u64 << (4 * k)) - 1);
+            v.push(1u64 << (4 * k));
+            v.push((1u64 << (4 * k)) + 1);
+        }
+        for place in 0..16 {
+            for nibble in 0..16u64 {
+                v.push(nibble << (4 * place));
+            }
+        }
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..64 {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            v.push(x);
+            v.push(x >> (x % 61));
+        }
+        v
+    }
+
+    #[test]
+    fn hex_prints_what_core_fmt_prints_for_every_digit_count_and_width() {
+        for v in hex_values() {
+            for width in 0..=24usize {
+                let w18 = width.min(18);
+                let want = std::format!("{v:#0w18$x}");
+                let mut l = Line::<64>::new();
+                l.hex(v, width);
+                assert_eq!(l.as_str(), want, "hex {v:#x} width {width}");
+                // After text already in the line, at every alignment, and twice in a row
+                // (the second's stores start where the first's text ends).
+                for pre in 0..=9 {
+                    let mut l = Line::<64>::new();
+                    l.push(&"abcdefghi"[..pre]).hex(v, width).hex(v, width);
+                    let both = std::format!("{}{want}{want}", &"abcdefghi"[..pre]);
+                    assert_eq!(l.as_str(), both, "hex {v:#x} width {width} after {pre}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn hex_near_the_end_of_a_line_prints_whole_or_not_at_all() {
+        // Every room left from none to more than the longest: the words the fast path
+        // stores must never be needed where there is no room for them.
+        for v in [0u64, 0xf, 0x1234_5678, 0x9_1234_5678, u64::MAX] {
+            for width in [0usize, 3, 10, 12, 18] {
+                let want = std::format!("{v:#0width$x}");
+                for pre in 0..=24 {
+                    let text = "=".repeat(pre);
+                    let mut l = Line::<24>::new();
+                    l.push(&text);
+                    l.hex(v, width).push("|");
+                    let mut s = String::new();
+                    l.write_to(&mut s).unwrap();
+                    let whole = std::format!("{text}{want}|");
+                    let expect = if whole.len() <= 24 {
+                        whole
+                    } else if pre + want.len() <= 24 {
+                        // The number fits, the "|" after it is cut.
+                        std::format!("{text}{want}...")
+                    } else {
+                        // The number does not fit: nothing of it, and nothing after it
+                        // but what fits ("|" while there is room).
+                        let mut e = text.clone();
+                        if pre < 24 {
+                            e.push('|');
+                        }
+                        e + "..."
+                    };
+                    assert_eq!(s, expect, "hex {v:#x} width {width} after {pre} bytes");
+                }
             }
         }
     }
