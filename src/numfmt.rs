@@ -75,13 +75,28 @@ impl<const N: usize> core::ops::DerefMut for Line<N> {
 
 impl Text {
     /// Append `s`. Inlined: the pieces are mostly literals, whose copy then has a
-    /// known length and needs no call to memcpy.
+    /// known length and needs no call to memcpy. A piece of 8 to 16 bytes (a literal
+    /// or not) is copied as two 8-byte words that overlap when it is shorter than 16:
+    /// its first 8 bytes and its last 8.
     #[inline(always)]
     pub fn push(&mut self, s: &str) -> &mut Self {
-        match self.buf.get_mut(self.len..self.len + s.len()) {
+        let (at, n) = (self.len, s.len());
+        match self.buf.get_mut(at..at + n) {
+            Some(dst) if (8..=16).contains(&n) => {
+                let (src, dst) = (s.as_ptr(), dst.as_mut_ptr().cast::<u8>());
+                // SAFETY: `src..src + n` is `s`, readable normal memory (a `&str`), and
+                // `dst..dst + n` the free bytes of the line just taken; with 8 <= n, both
+                // words of each lie inside them. Both are loaded before either store.
+                unsafe {
+                    let (first, last) = (load8(src), load8(src.add(n - 8)));
+                    store8(dst, first);
+                    store8(dst.add(n - 8), last);
+                }
+                self.len = at + n;
+            }
             Some(dst) => {
                 dst.write_copy_of_slice(s.as_bytes());
-                self.len += s.len();
+                self.len = at + n;
             }
             None => self.push_cut(s),
         }
@@ -231,6 +246,28 @@ fn hex8(x: u32) -> u64 {
     // A byte holding 10..15 carries into bit 4 when 6 is added; 0..9 do not.
     let letters = ((w + 0x0606_0606_0606_0606) >> 4) & 0x0101_0101_0101_0101;
     w + 0x3030_3030_3030_3030 + letters * u64::from(b'a' - b'0' - 10)
+}
+
+/// The 8 bytes at `p`, lowest first, whatever `p`'s alignment.
+///
+/// # Safety
+/// `p..p + 8` must be readable normal memory (never device memory).
+#[inline(always)]
+unsafe fn load8(p: *const u8) -> u64 {
+    // As for `store8`: one unaligned LDR on the firmware.
+    #[cfg(all(target_arch = "aarch64", target_os = "none"))]
+    // SAFETY: the caller gives 8 readable bytes of normal memory at `p`; the LDR
+    // reads exactly those.
+    unsafe {
+        let w: u64;
+        core::arch::asm!("ldr {w}, [{p}]", w = out(reg) w, p = in(reg) p, options(nostack, readonly, preserves_flags));
+        w
+    }
+    #[cfg(not(all(target_arch = "aarch64", target_os = "none")))]
+    // SAFETY: the caller gives 8 readable bytes at `p`; no alignment is needed.
+    unsafe {
+        u64::from_le(p.cast::<u64>().read_unaligned())
+    }
 }
 
 /// Store the 8 bytes of `w` at `p`, lowest first, whatever `p`'s alignment.
@@ -404,5 +441,61 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn push_copies_strings_of_every_length_whole_after_any_text() {
+        // Distinct bytes, so that a word stored one byte off shows; and text with
+        // two-, three- and four-byte characters, cut at every length that ends on a
+        // character boundary.
+        let ascii = "abcdefghijklmnopqrstuvwxyz0123456789";
+        let wide = "aé€😀bç€😀c";
+        let mut pieces: std::vec::Vec<&str> = (0..=24).map(|n| &ascii[..n]).collect();
+        pieces.extend(
+            (0..=wide.len())
+                .filter(|&n| wide.is_char_boundary(n))
+                .map(|n| &wide[..n]),
+        );
+        for piece in &pieces {
+            for pre in 0..=9 {
+                let mut l = Line::<64>::new();
+                l.push(&"ABCDEFGHI"[..pre])
+                    .push(piece)
+                    .push(piece)
+                    .push("|");
+                let want = std::format!("{}{piece}{piece}|", &"ABCDEFGHI"[..pre]);
+                assert_eq!(l.as_str(), want, "{piece:?} after {pre} bytes");
+                // Through `fmt::Write` (as `write!` into a line does).
+                let mut l = Line::<64>::new();
+                write!(l, "{}{piece}", &"ABCDEFGHI"[..pre]).unwrap();
+                assert_eq!(l.as_str(), std::format!("{}{piece}", &"ABCDEFGHI"[..pre]));
+            }
+        }
+    }
+
+    #[test]
+    fn push_near_the_end_of_a_line_keeps_what_fits_and_marks_the_cut() {
+        let ascii = "abcdefghijklmnopqrstuvwx";
+        for n in 0..=24 {
+            let piece = &ascii[..n];
+            for pre in 0..=24 {
+                let text = "=".repeat(pre);
+                let mut l = Line::<24>::new();
+                l.push(&text).push(piece);
+                let mut s = String::new();
+                l.write_to(&mut s).unwrap();
+                let whole = std::format!("{text}{piece}");
+                let want = if whole.len() <= 24 {
+                    whole
+                } else {
+                    std::format!("{}...", &whole[..24])
+                };
+                assert_eq!(s, want, "{n} bytes after {pre}");
+            }
+        }
+        // A character is never split: "€" is 3 bytes, 2 left.
+        let mut l = Line::<12>::new();
+        l.push("0123456789").push("€€€");
+        assert_eq!(l.as_str(), "0123456789");
     }
 }
