@@ -190,8 +190,53 @@ impl Text {
         self
     }
 
-    /// Append `{:<width$}` of `v` (see `dec`).
+    /// Append `{:<width$}` of `v` (see `dec`). Inlined: `width` is mostly a constant,
+    /// and the choice between the two ways is then made where the line is built.
+    #[inline(always)]
     pub fn dec(&mut self, v: u64, width: usize) -> &mut Self {
+        if width <= 8 {
+            self.dec_word(v, width)
+        } else {
+            self.dec_long(v, width)
+        }
+    }
+
+    /// `dec` of a number of up to 8 digits in up to 8 columns: the digits gathered in
+    /// one word, most significant in its lowest byte, stored with the padding as one
+    /// 8-byte store (the store may run past the text into bytes never read). Others,
+    /// and a line with fewer than 8 bytes of room left, go to `dec_long`.
+    #[inline(always)]
+    fn dec_word(&mut self, v: u64, width: usize) -> &mut Self {
+        let at = self.len;
+        if v >= 100_000_000 || at + 8 > self.buf.len() {
+            return self.dec_long(v, width);
+        }
+        let (mut word, mut n, mut x) = (0u64, 0, v);
+        loop {
+            // The new digit is the most significant so far: it goes first.
+            word = word << 8 | (u64::from(b'0') + x % 10);
+            n += 1;
+            x /= 10;
+            if x == 0 {
+                break;
+            }
+        }
+        // A space (0x20) in every byte after the digits; the digits (0x30..0x39) have
+        // that bit set already.
+        let word = word | 0x2020_2020_2020_2020;
+        // SAFETY: `buf[at..at + 8]` is inside the line (checked above) and at `len` or
+        // beyond; its first `max(n, width)` bytes (at most 8) are the digits and spaces
+        // taken into the text, the rest are left beyond `len`, never read.
+        unsafe { store8(self.buf.as_mut_ptr().cast::<u8>().add(at), word) };
+        self.len = at + n.max(width);
+        self
+    }
+
+    /// `dec` byte by byte: more than 8 digits or columns, or near the end of the line
+    /// (where the line may be marked full).
+    #[cold]
+    #[inline(never)]
+    fn dec_long(&mut self, v: u64, width: usize) -> &mut Self {
         let mut n = 1;
         let mut x = v / 10;
         while x != 0 {
@@ -214,9 +259,9 @@ impl Text {
 
     pub fn as_str(&self) -> &str {
         let written = &self.buf[..self.len];
-        // SAFETY: bytes `..len` were all written (`push`, `push_cut`, `hex` and
-        // `reserve`'s callers fill every byte they add to `len`); MaybeUninit<u8> has
-        // u8's layout.
+        // SAFETY: bytes `..len` were all written (`push`, `push_cut`, `hex`, `dec_word`
+        // and `reserve`'s callers fill every byte they add to `len`); MaybeUninit<u8>
+        // has u8's layout.
         as_str(unsafe { &*(written as *const [MaybeUninit<u8>] as *const [u8]) })
     }
 
@@ -497,5 +542,70 @@ mod tests {
         let mut l = Line::<12>::new();
         l.push("0123456789").push("€€€");
         assert_eq!(l.as_str(), "0123456789");
+    }
+
+    /// 0, 1, each 10^k - 1 and 10^k (every digit count, both sides of 8 digits), and
+    /// u64::MAX.
+    fn dec_values() -> std::vec::Vec<u64> {
+        let mut v = std::vec![0, 1, 5, 42, 255, u64::MAX, u64::MAX - 1];
+        let mut p = 1u64;
+        for _ in 1..20 {
+            p *= 10;
+            v.extend([p - 1, p, p + 1]);
+        }
+        v
+    }
+
+    #[test]
+    fn dec_prints_what_core_fmt_prints_for_every_digit_count_and_width() {
+        for v in dec_values() {
+            for width in 0..=24usize {
+                let want = std::format!("{v:<width$}");
+                let mut l = Line::<64>::new();
+                l.dec(v, width);
+                assert_eq!(l.as_str(), want, "dec {v} width {width}");
+                // After text, at every alignment, twice, and followed by more text (the
+                // padding is really there, not bytes left beyond the text).
+                for pre in 0..=9 {
+                    let mut l = Line::<80>::new();
+                    l.push(&"abcdefghi"[..pre])
+                        .dec(v, width)
+                        .dec(v, width)
+                        .push("|");
+                    let both = std::format!("{}{want}{want}|", &"abcdefghi"[..pre]);
+                    assert_eq!(l.as_str(), both, "dec {v} width {width} after {pre}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn dec_near_the_end_of_a_line_prints_whole_or_not_at_all() {
+        for v in [0u64, 7, 12, 99_999_999, 100_000_000, u64::MAX] {
+            for width in [0usize, 1, 3, 8, 9, 12] {
+                let want = std::format!("{v:<width$}");
+                for pre in 0..=24 {
+                    let text = "=".repeat(pre);
+                    let mut l = Line::<24>::new();
+                    l.push(&text).dec(v, width).push("|");
+                    let mut s = String::new();
+                    l.write_to(&mut s).unwrap();
+                    let whole = std::format!("{text}{want}|");
+                    let expect = if whole.len() <= 24 {
+                        whole
+                    } else if pre + want.len() <= 24 {
+                        std::format!("{text}{want}...")
+                    } else {
+                        // Nothing of the number; "|" while there is room.
+                        let mut e = text.clone();
+                        if pre < 24 {
+                            e.push('|');
+                        }
+                        e + "..."
+                    };
+                    assert_eq!(s, expect, "dec {v} width {width} after {pre} bytes");
+                }
+            }
+        }
     }
 }
