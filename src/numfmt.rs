@@ -3,8 +3,10 @@
 //! ~50 numbers the boot log prints costs ~350 instructions through `{:#x}`/`{:#012x}`
 //! (`pad_integral`, a `write_char` per fill character), and every `write_str` on a
 //! `Formatter` is a trip through `core::fmt` to the console. A `Line` is built in
-//! place (digits written straight into it) and written with one `write_str`. The
-//! output is exactly `core::fmt`'s.
+//! place (digits written straight into it, 8 bytes a store) and written with one
+//! `write_str`; `Dec` and `Hex` put a number into a log line's `{}` the same way. The
+//! output is exactly `core::fmt`'s. Its stores go only to `Line`s (the stack, normal
+//! memory), never to a device.
 use core::fmt::{self, Write};
 use core::mem::MaybeUninit;
 
@@ -17,6 +19,41 @@ pub fn hex(w: &mut impl Write, v: u64, width: usize) -> fmt::Result {
 /// `{}` of `v`, left-aligned in `width` columns (`{:<width$}`), for `width` up to 40.
 pub fn dec(w: &mut impl Write, v: u64, width: usize) -> fmt::Result {
     Line::<40>::new().dec(v, width).write_to(w)
+}
+
+/// `{}` of `v` for a log line, without core::fmt's integer code (`pad_integral` and
+/// its prefix and padding steps): `Dec(v)` prints what `{}` of `v` prints. For a
+/// plain `{}` only: a width or flag in the placeholder is not applied.
+#[derive(Clone, Copy, Debug)]
+pub struct Dec(pub u64);
+
+/// `{:#x}` of `v` for a log line, as `Dec` is `{}`: `Hex(v)` in a plain `{}` prints
+/// what `{:#x}` of `v` prints ("0x" and the digits, no padding).
+#[derive(Clone, Copy, Debug)]
+pub struct Hex(pub u64);
+
+impl fmt::Display for Dec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        debug_assert!(
+            f.width().is_none() && !f.sign_plus(),
+            "Dec is for a plain {{}}"
+        );
+        let mut line = Line::<24>::new();
+        line.dec(self.0, 0);
+        f.write_str(line.as_str())
+    }
+}
+
+impl fmt::Display for Hex {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        debug_assert!(
+            f.width().is_none() && !f.sign_plus(),
+            "Hex is for a plain {{}}"
+        );
+        let mut line = Line::<24>::new();
+        line.hex(self.0, 0);
+        f.write_str(line.as_str())
+    }
 }
 
 /// A line built in place, then written with one `write_str`: `Line<N>` holds up to `N`
@@ -81,25 +118,28 @@ impl Text {
     #[inline(always)]
     pub fn push(&mut self, s: &str) -> &mut Self {
         let (at, n) = (self.len, s.len());
-        match self.buf.get_mut(at..at + n) {
-            Some(dst) if (8..=16).contains(&n) => {
-                let (src, dst) = (s.as_ptr(), dst.as_mut_ptr().cast::<u8>());
-                // SAFETY: `src..src + n` is `s`, readable normal memory (a `&str`), and
-                // `dst..dst + n` the free bytes of the line just taken; with 8 <= n, both
-                // words of each lie inside them. Both are loaded before either store.
-                unsafe {
-                    let (first, last) = (load8(src), load8(src.add(n - 8)));
-                    store8(dst, first);
-                    store8(dst.add(n - 8), last);
-                }
-                self.len = at + n;
-            }
-            Some(dst) => {
-                dst.write_copy_of_slice(s.as_bytes());
-                self.len = at + n;
-            }
-            None => self.push_cut(s),
+        // The room left: `len` never exceeds the buffer, so this cannot wrap (and one
+        // test is all a piece costs).
+        if n > self.buf.len() - at {
+            self.push_cut(s);
+            return self;
         }
+        let (src, dst) = (s.as_ptr(), self.buf.as_mut_ptr().cast::<u8>());
+        // SAFETY: `dst + at..dst + at + n` are free bytes of the line (checked above)
+        // and `src..src + n` is `s`, readable normal memory (a `&str`), which cannot
+        // overlap them (the line is borrowed mutably here). With 8 <= n, both words of
+        // each lie inside them; both are loaded before either store.
+        unsafe {
+            let dst = dst.add(at);
+            if (8..=16).contains(&n) {
+                let (first, last) = (load8(src), load8(src.add(n - 8)));
+                store8(dst, first);
+                store8(dst.add(n - 8), last);
+            } else {
+                core::ptr::copy_nonoverlapping(src, dst, n);
+            }
+        }
+        self.len = at + n;
         self
     }
 
@@ -154,6 +194,7 @@ impl Text {
         }
         let end = at + 2 + digits;
         let p = self.buf.as_mut_ptr().cast::<u8>();
+        let low = hex8(v as u32);
         // SAFETY: every store below lies in `buf[at..at + 2 + max(digits, 8)]`, inside
         // `buf[at..at + 18]`, checked above to be inside the line; each fills bytes at
         // `len` or beyond (never one of the text before), and those up to `end` end up
@@ -164,9 +205,9 @@ impl Text {
                 // The top `digits - 8` digits of the high half, then the low half's 8
                 // ending at `end` (over the zero bytes the first store left after them).
                 store8(p.add(at + 2), hex8((v >> 32) as u32) >> (8 * (16 - digits)));
-                store8(p.add(end - 8), hex8(v as u32));
+                store8(p.add(end - 8), low);
             } else {
-                store8(p.add(at + 2), hex8(v as u32) >> (8 * (8 - digits)));
+                store8(p.add(at + 2), low >> (8 * (8 - digits)));
             }
         }
         self.len = end;
@@ -201,19 +242,19 @@ impl Text {
         }
     }
 
-    /// `dec` of a number of up to 8 digits in up to 8 columns: the digits gathered in
-    /// one word, most significant in its lowest byte, stored with the padding as one
-    /// 8-byte store (the store may run past the text into bytes never read). Others,
+    /// `dec` of a number below 2^26 (8 digits at most) in up to 8 columns: the digits
+    /// gathered in one word that starts as 8 spaces, each new digit (the most
+    /// significant so far) going into its lowest byte, then stored whole: digits, then
+    /// spaces (the store may run past the text into bytes never read). Other numbers,
     /// and a line with fewer than 8 bytes of room left, go to `dec_long`.
     #[inline(always)]
     fn dec_word(&mut self, v: u64, width: usize) -> &mut Self {
         let at = self.len;
-        if v >= 100_000_000 || at + 8 > self.buf.len() {
+        if v >> 26 != 0 || at + 8 > self.buf.len() {
             return self.dec_long(v, width);
         }
-        let (mut word, mut n, mut x) = (0u64, 0, v);
+        let (mut word, mut n, mut x) = (0x2020_2020_2020_2020u64, 0, v);
         loop {
-            // The new digit is the most significant so far: it goes first.
             word = word << 8 | (u64::from(b'0') + x % 10);
             n += 1;
             x /= 10;
@@ -221,9 +262,6 @@ impl Text {
                 break;
             }
         }
-        // A space (0x20) in every byte after the digits; the digits (0x30..0x39) have
-        // that bit set already.
-        let word = word | 0x2020_2020_2020_2020;
         // SAFETY: `buf[at..at + 8]` is inside the line (checked above) and at `len` or
         // beyond; its first `max(n, width)` bytes (at most 8) are the digits and spaces
         // taken into the text, the rest are left beyond `len`, never read.
@@ -258,11 +296,16 @@ impl Text {
     }
 
     pub fn as_str(&self) -> &str {
-        let written = &self.buf[..self.len];
-        // SAFETY: bytes `..len` were all written (`push`, `push_cut`, `hex`, `dec_word`
-        // and `reserve`'s callers fill every byte they add to `len`); MaybeUninit<u8>
-        // has u8's layout.
-        as_str(unsafe { &*(written as *const [MaybeUninit<u8>] as *const [u8]) })
+        debug_assert!(self.len <= self.buf.len());
+        // SAFETY: `len` never exceeds `buf.len()` (every method that moves it first
+        // checks that the bytes fit), so `..len` is in bounds: no check, and no panic
+        // path where a line is written. Those bytes were all written (`push`,
+        // `push_cut`, `hex`, `dec_word` and `reserve`'s callers fill every byte they
+        // add to `len`); MaybeUninit<u8> has u8's layout.
+        as_str(unsafe {
+            let written = self.buf.get_unchecked(..self.len);
+            &*(written as *const [MaybeUninit<u8>] as *const [u8])
+        })
     }
 
     /// Write the line to `w` in one `write_str` (and "..." after it when it was cut).
@@ -339,8 +382,16 @@ unsafe fn store8(p: *mut u8, w: u64) {
 }
 
 impl Write for Text {
+    /// What `write!` into a line writes (rare: a domain's name in the MPU dump): the
+    /// plain copy, not `push`'s words, to keep the image small.
     fn write_str(&mut self, s: &str) -> fmt::Result {
-        self.push(s);
+        match self.buf.get_mut(self.len..self.len + s.len()) {
+            Some(dst) => {
+                dst.write_copy_of_slice(s.as_bytes());
+                self.len += s.len();
+            }
+            None => self.push_cut(s),
+        }
         Ok(())
     }
 }
@@ -547,7 +598,19 @@ mod tests {
     /// 0, 1, each 10^k - 1 and 10^k (every digit count, both sides of 8 digits), and
     /// u64::MAX.
     fn dec_values() -> std::vec::Vec<u64> {
-        let mut v = std::vec![0, 1, 5, 42, 255, u64::MAX, u64::MAX - 1];
+        // 2^26 - 1 and 2^26: the last number `dec` makes in one word, and the first
+        // it leaves to the byte loop.
+        let mut v = std::vec![
+            0,
+            1,
+            5,
+            42,
+            255,
+            (1 << 26) - 1,
+            1 << 26,
+            u64::MAX,
+            u64::MAX - 1
+        ];
         let mut p = 1u64;
         for _ in 1..20 {
             p *= 10;
@@ -606,6 +669,24 @@ mod tests {
                     assert_eq!(s, expect, "dec {v} width {width} after {pre} bytes");
                 }
             }
+        }
+    }
+
+    #[test]
+    fn dec_and_hex_wrappers_print_what_core_fmt_prints() {
+        let mut values = dec_values();
+        values.extend(hex_values());
+        for v in values {
+            assert_eq!(std::format!("{}", Dec(v)), std::format!("{v}"));
+            assert_eq!(std::format!("{}", Hex(v)), std::format!("{v:#x}"));
+            // Among other pieces of a log line, and written into a `Line`.
+            assert_eq!(
+                std::format!("a {} b {} c", Dec(v), Hex(v)),
+                std::format!("a {v} b {v:#x} c")
+            );
+            let mut l = Line::<96>::new();
+            write!(l, "[{}|{}]", Dec(v), Hex(v)).unwrap();
+            assert_eq!(l.as_str(), std::format!("[{v}|{v:#x}]"));
         }
     }
 }

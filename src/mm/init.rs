@@ -7,6 +7,7 @@ use super::live;
 use super::mpu::Attrs;
 use crate::arch::cache::invalidate_icache_all;
 use crate::arch::layout::Layout;
+use crate::numfmt::Dec;
 use crate::setup::fatal;
 
 /// Relax init text RX to RW, invalidate the instruction cache, zero all init memory,
@@ -54,8 +55,8 @@ pub extern "C" fn free_init_memory() {
     }
     info!(
         "free_init_memory: freed {} bytes ({} KiB) of init memory into the heap",
-        l.init.size(),
-        l.init.size() / 1024
+        Dec(l.init.size()),
+        Dec(l.init.size() / 1024)
     );
     live::with(|m| info!("MPU after freeing init memory:\n{}", m.table()));
 }

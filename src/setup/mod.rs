@@ -20,6 +20,7 @@ use crate::dt::{self, CmdlineFrom, Fdt};
 use crate::mm::heap::MultiHeap;
 use crate::mm::mpu::{Attrs, MemType};
 use crate::mm::{live, PhysRange};
+use crate::numfmt::{Dec, Hex};
 use crate::platform::UART0_BASE;
 
 /// Exit statuses a run can end with.
@@ -177,8 +178,8 @@ fn init_setup(dtb: u64, record: &BootMpuRecord) -> Boot {
                 w,
                 "rxen v{} for Armv8-R AArch64 (EL2 MPU, {} regions, {}-bit PA)",
                 env!("CARGO_PKG_VERSION"),
-                v[0],
-                v[1]
+                Dec(v[0]),
+                Dec(v[1])
             )
         },
     );
@@ -209,7 +210,14 @@ fn init_setup(dtb: u64, record: &BootMpuRecord) -> Boot {
     console::log_deferred(
         log::Level::Info,
         [record.regions().count() as u64, implemented as u64, 0, 0],
-        |w, v| write!(w, "boot head mapped {} EL2 MPU regions of {}", v[0], v[1]),
+        |w, v| {
+            write!(
+                w,
+                "boot head mapped {} EL2 MPU regions of {}",
+                Dec(v[0]),
+                Dec(v[1])
+            )
+        },
     );
 
     let layout = Layout::get();
@@ -242,8 +250,11 @@ fn init_setup(dtb: u64, record: &BootMpuRecord) -> Boot {
                 unsafe { console::init(c.regs.start) };
             }
             info!(
-                "console: {} at {:#x} (device range {}, {} mapped)",
-                c.path, c.regs.start, c.regs, regs
+                "console: {} at {} (device range {}, {} mapped)",
+                c.path,
+                Hex(c.regs.start),
+                c.regs,
+                regs
             );
         }
         (None, Some(path)) => warn!(
@@ -281,13 +292,19 @@ fn init_setup(dtb: u64, record: &BootMpuRecord) -> Boot {
                 &format_args!("bank {i} {heap}: no heap slot left"),
             );
         }
-        info!("heap bank {i}: {heap} ({} KiB)", heap.size() >> 10);
+        info!(
+            "heap bank {}: {heap} ({} KiB)",
+            Dec(i as u64),
+            Dec(heap.size() >> 10)
+        );
     }
     let probe: alloc::vec::Vec<PhysRange> = info.ram().collect();
     let (banks, free) = HEAP.stats();
     info!(
-        "heap: {} ({banks} banks), {free} bytes free after a first allocation",
-        info.static_heaps()[0]
+        "heap: {} ({} banks), {} bytes free after a first allocation",
+        info.static_heaps()[0],
+        Dec(banks as u64),
+        Dec(free as u64)
     );
     drop(probe);
 
@@ -340,17 +357,22 @@ fn init_interrupts(info: &dt::BootInfo<'_>) {
     // non-secure EL2 timer, which this core does not have: logged, not used.
     let timer = SECURE_EL2_TIMER_INTID;
     if let Some(tree) = info.hyp_timer_intid.filter(|&t| t != timer) {
-        info!("timer: the tree's hyp timer INTID {tree} is the non-secure EL2 timer (absent on Armv8-R); using CNTHPS on INTID {timer}");
+        info!(
+            "timer: the tree's hyp timer INTID {} is the non-secure EL2 timer (absent on Armv8-R); using CNTHPS on INTID {}",
+            Dec(tree.into()),
+            Dec(timer.into())
+        );
     }
     HYP_TIMER_INTID.call_once(|| timer);
     info!(
-        "GICv{} at {:#x} (redistributors at {:#x}): {} SPIs, {} list registers; timer {} Hz, EL2 timer INTID {timer}",
-        gic.version,
-        gicd.start,
-        gicr.start,
-        gic.spis,
-        gic.list_registers,
-        crate::arch::gic::timer::frequency()
+        "GICv{} at {} (redistributors at {}): {} SPIs, {} list registers; timer {} Hz, EL2 timer INTID {}",
+        Dec(gic.version.into()),
+        Hex(gicd.start),
+        Hex(gicr.start),
+        Dec(gic.spis.into()),
+        Dec(gic.list_registers.into()),
+        Dec(crate::arch::gic::timer::frequency()),
+        Dec(timer.into())
     );
 }
 
@@ -419,7 +441,11 @@ fn map_ram_banks(info: &dt::BootInfo) {
         piece += 1;
         let occupied = live::with(|m| m.table().iter().any(|(_, r)| r.range.overlaps(&range)));
         if occupied {
-            info!("memory bank {bank}: {range} ({} MiB), holds the image or device tree: not mapped whole", range.size() >> 20);
+            info!(
+                "memory bank {}: {range} ({} MiB), holds the image or device tree: not mapped whole",
+                Dec(bank as u64),
+                Dec(range.size() >> 20)
+            );
             return;
         }
         match live::with(|m| m.map(range, Attrs::DATA)) {
@@ -523,7 +549,7 @@ fn find_dtb(x0: u64) -> Dtb {
         live::with(|m| m.map(range, Attrs::RODATA)).unwrap_or_else(|e| fatal("device tree", &e));
     }
     console::log_deferred(log::Level::Info, [total as u64, x0, 0, 0], |w, v| {
-        write!(w, "device tree: {} bytes at {:#x}", v[0], v[1])
+        write!(w, "device tree: {} bytes at {}", Dec(v[0]), Hex(v[1]))
     });
     Dtb {
         range: PhysRange::new(x0, x0 + total),

@@ -371,12 +371,14 @@ impl MpuTable {
 impl fmt::Display for MpuTable {
     /// The table dump for logs and panics: index, range, permissions, type, refcount.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(
-            f,
-            "EL2 MPU: {} of {} regions in use",
-            self.used_count(),
-            self.count
-        )?;
+        // "EL2 MPU: {} of {} regions in use\n", built in place and written once.
+        let mut head = crate::numfmt::Line::<48>::new();
+        head.push("EL2 MPU: ")
+            .dec(self.used_count() as u64, 0)
+            .push(" of ")
+            .dec(self.count.into(), 0)
+            .push(" regions in use\n");
+        head.write_to(f)?;
         for (i, r) in self.iter() {
             // "  #{i:<3} {:#012x}..{:#012x}  {attrs}  refcount {}", built in place and
             // written once (this dump is most of the boot log).

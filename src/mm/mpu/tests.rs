@@ -591,6 +591,23 @@ fn dump_lists_index_range_permissions_type_and_refcount() {
 }
 
 #[test]
+fn dump_header_counts_as_core_fmt_prints_them() {
+    // One to three digits on each side, including none in use and all in use.
+    for count in [1u8, 9, 10, 16, 99, 100, 255] {
+        let mut m = mpu(count);
+        for used in 0..=count as u64 {
+            let dump = format!("{}", m.table());
+            let head = dump.lines().next().unwrap();
+            assert_eq!(head, format!("EL2 MPU: {used} of {count} regions in use"));
+            if used < count as u64 {
+                m.map(r(used * 0x1000, (used + 1) * 0x1000), Attrs::DATA)
+                    .unwrap();
+            }
+        }
+    }
+}
+
+#[test]
 fn errors_name_the_range_and_the_rule() {
     let e = MpuError::PartialOverlap {
         range: r(0, 0x2000),
