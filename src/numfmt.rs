@@ -34,26 +34,27 @@ pub struct Hex(pub u64);
 
 impl fmt::Display for Dec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        debug_assert!(
-            f.width().is_none() && !f.sign_plus(),
-            "Dec is for a plain {{}}"
-        );
-        let mut line = Line::<24>::new();
-        line.dec(self.0, 0);
-        f.write_str(line.as_str())
+        plain(f, |line| line.dec(self.0, 0))
     }
 }
 
 impl fmt::Display for Hex {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        debug_assert!(
-            f.width().is_none() && !f.sign_plus(),
-            "Hex is for a plain {{}}"
-        );
-        let mut line = Line::<24>::new();
-        line.hex(self.0, 0);
-        f.write_str(line.as_str())
+        plain(f, |line| line.hex(self.0, 0))
     }
+}
+
+/// Write what `put` makes in a `Line` to `f`, which must be a plain `{}` (what
+/// `Dec` and `Hex` are for).
+#[inline(always)]
+fn plain(f: &mut fmt::Formatter<'_>, put: impl FnOnce(&mut Text) -> &mut Text) -> fmt::Result {
+    debug_assert!(
+        f.width().is_none() && !f.sign_plus(),
+        "Dec and Hex are for a plain {{}}"
+    );
+    let mut line = Line::<24>::new();
+    put(&mut line);
+    f.write_str(line.as_str())
 }
 
 /// A line built in place, then written with one `write_str`: `Line<N>` holds up to `N`
@@ -504,6 +505,36 @@ mod tests {
         }
     }
 
+    /// Put `want` (what `put` must print) into a 24-byte line after every amount of
+    /// text from none to full, followed by "|": the number comes out whole or not at
+    /// all, and the cut is marked.
+    fn check_near_end(want: &str, what: &str, put: impl Fn(&mut Text) -> &mut Text) {
+        for pre in 0..=24 {
+            let text = "=".repeat(pre);
+            let mut l = Line::<24>::new();
+            l.push(&text);
+            put(&mut l).push("|");
+            let mut s = String::new();
+            l.write_to(&mut s).unwrap();
+            let whole = std::format!("{text}{want}|");
+            let expect = if whole.len() <= 24 {
+                whole
+            } else if pre + want.len() <= 24 {
+                // The number fits, the "|" after it is cut.
+                std::format!("{text}{want}...")
+            } else {
+                // The number does not fit: nothing of it, and nothing after it but
+                // what fits ("|" while there is room).
+                let mut e = text.clone();
+                if pre < 24 {
+                    e.push('|');
+                }
+                e + "..."
+            };
+            assert_eq!(s, expect, "{what} after {pre} bytes");
+        }
+    }
+
     #[test]
     fn hex_near_the_end_of_a_line_prints_whole_or_not_at_all() {
         // Every room left from none to more than the longest: the words the fast path
@@ -511,30 +542,9 @@ mod tests {
         for v in [0u64, 0xf, 0x1234_5678, 0x9_1234_5678, u64::MAX] {
             for width in [0usize, 3, 10, 12, 18] {
                 let want = std::format!("{v:#0width$x}");
-                for pre in 0..=24 {
-                    let text = "=".repeat(pre);
-                    let mut l = Line::<24>::new();
-                    l.push(&text);
-                    l.hex(v, width).push("|");
-                    let mut s = String::new();
-                    l.write_to(&mut s).unwrap();
-                    let whole = std::format!("{text}{want}|");
-                    let expect = if whole.len() <= 24 {
-                        whole
-                    } else if pre + want.len() <= 24 {
-                        // The number fits, the "|" after it is cut.
-                        std::format!("{text}{want}...")
-                    } else {
-                        // The number does not fit: nothing of it, and nothing after it
-                        // but what fits ("|" while there is room).
-                        let mut e = text.clone();
-                        if pre < 24 {
-                            e.push('|');
-                        }
-                        e + "..."
-                    };
-                    assert_eq!(s, expect, "hex {v:#x} width {width} after {pre} bytes");
-                }
+                check_near_end(&want, &std::format!("hex {v:#x} width {width}"), |l| {
+                    l.hex(v, width)
+                });
             }
         }
     }
@@ -647,27 +657,9 @@ mod tests {
         for v in [0u64, 7, 12, 99_999_999, 100_000_000, u64::MAX] {
             for width in [0usize, 1, 3, 8, 9, 12] {
                 let want = std::format!("{v:<width$}");
-                for pre in 0..=24 {
-                    let text = "=".repeat(pre);
-                    let mut l = Line::<24>::new();
-                    l.push(&text).dec(v, width).push("|");
-                    let mut s = String::new();
-                    l.write_to(&mut s).unwrap();
-                    let whole = std::format!("{text}{want}|");
-                    let expect = if whole.len() <= 24 {
-                        whole
-                    } else if pre + want.len() <= 24 {
-                        std::format!("{text}{want}...")
-                    } else {
-                        // Nothing of the number; "|" while there is room.
-                        let mut e = text.clone();
-                        if pre < 24 {
-                            e.push('|');
-                        }
-                        e + "..."
-                    };
-                    assert_eq!(s, expect, "dec {v} width {width} after {pre} bytes");
-                }
+                check_near_end(&want, &std::format!("dec {v} width {width}"), |l| {
+                    l.dec(v, width)
+                });
             }
         }
     }

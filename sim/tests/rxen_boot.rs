@@ -15,10 +15,15 @@ use r82sim::{dtb, exit_status, RegisterARM64, StopReason};
 
 /// r82sim's generated tree with rxen's command line in /chosen/xen,xen-bootargs.
 fn platform_dtb(bootargs: &str) -> Vec<u8> {
+    platform_dtb_with_heap(bootargs, r82sim::machine::DEFAULT_STATIC_HEAP)
+}
+
+/// `platform_dtb` with the static heap (base, size) elsewhere.
+fn platform_dtb_with_heap(bootargs: &str, static_heap: (u64, u64)) -> Vec<u8> {
     dtb::generate(&dtb::Platform {
         dram_base: 0,
         dram_size: 0x8000_0000,
-        static_heap: Some(r82sim::machine::DEFAULT_STATIC_HEAP),
+        static_heap: Some(static_heap),
         bootargs: String::new(),
         xen_bootargs: bootargs.into(),
     })
@@ -292,14 +297,7 @@ fn read_past_image_refuses_a_platform_that_maps_what_follows_the_image() {
     // cannot expect a translation fault there and must say why it fails.
     let probe = loaded(Config::default(), DtbChoice::Blob(platform_dtb("")));
     let end = probe.symbol("_end").unwrap();
-    let blob = dtb::generate(&dtb::Platform {
-        dram_base: 0,
-        dram_size: 0x8000_0000,
-        static_heap: Some((end, 0x10_0000)),
-        bootargs: String::new(),
-        xen_bootargs: "rxen.selftest=read-past-image".into(),
-    })
-    .unwrap();
+    let blob = platform_dtb_with_heap("rxen.selftest=read-past-image", (end, 0x10_0000));
     let (m, o) = boot_with(Config::default(), DtbChoice::Blob(blob));
     let out = m.console_text();
     assert_eq!(o.status, 4, "{out}");

@@ -510,13 +510,7 @@ impl<H: MpuHw> Mpu<H> {
         if region.attrs == attrs {
             return Ok(());
         }
-        if region.refcount > 0 {
-            return Err(MpuError::SharedRegion {
-                range,
-                index,
-                mappings: region.refcount as u16 + 1,
-            });
-        }
+        self.mapped_once(range, index)?;
         let (prbar, prlar) = encode(range, attrs);
         self.hw.write_region(index, prbar, prlar);
         self.hw.sync();
@@ -607,8 +601,8 @@ impl<H: MpuHw> Mpu<H> {
         }
     }
 
-    /// Refuse to reshape region `index` (found for `range`) while it is mapped more
-    /// than once: the other mappings rely on its shape.
+    /// Refuse to change region `index` (found for `range`) while it is mapped more
+    /// than once: the other mappings rely on its shape and permissions.
     fn mapped_once(&self, range: PhysRange, index: u8) -> Result<(), MpuError> {
         match self.table.regions[index as usize].refcount {
             0 => Ok(()),
